@@ -1,0 +1,131 @@
+"""Artifact definitions: data, not code. Where an artifact lives and which extractor reads it.
+
+A definition file (`artifacts/*.yaml`) holds one mapping or a list of them (or several YAML
+documents). An examiner adds a browser profile path or a whole new artifact without code, and
+`--artifacts DIR` adds their own definitions to the shipped ones. Every error names the file and
+the field, because a typo in a lab's definitions must not silently drop evidence.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+REQUIRED = {"name": str, "family": str, "extractor": str, "paths": list}
+OPTIONAL = {"doc": str, "max_size": int}
+
+
+class DefinitionError(Exception):
+    """A definition file is invalid; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    family: str
+    extractor: str
+    paths: tuple[str, ...]
+    doc: str = ""
+    max_size: int | None = None  # bytes; bigger files are recorded as skipped, not parsed
+    origin: str = field(default="", compare=False)  # the file that defined it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "family": self.family, "extractor": self.extractor,
+                "paths": list(self.paths), "doc": self.doc, "max_size": self.max_size,
+                "origin": self.origin}
+
+
+def builtin_dirs() -> list[Path]:
+    """Where the shipped definitions are: the source tree, or the installed data directory."""
+    candidates = [Path(__file__).resolve().parent.parent / "artifacts",
+                  Path(sys.prefix) / "share" / "triage" / "artifacts"]
+    return [c for c in candidates if c.is_dir()][:1]
+
+
+def _validate(entry: Any, origin: str, index: int) -> Artifact:
+    where = f"{origin}: definition {index + 1}"
+    if not isinstance(entry, dict):
+        raise DefinitionError(f"{where}: expected a mapping with name, family, extractor, paths")
+    if isinstance(entry.get("name"), str):
+        where = f"{origin}: definition '{entry['name']}'"
+    for key, kind in REQUIRED.items():
+        if key not in entry:
+            raise DefinitionError(f"{where}: missing field '{key}'")
+        if not isinstance(entry[key], kind) or (kind is str and not entry[key].strip()):
+            raise DefinitionError(f"{where}: field '{key}' must be a non-empty {kind.__name__}")
+    for key, kind in OPTIONAL.items():
+        if key in entry and entry[key] is not None and not isinstance(entry[key], kind):
+            raise DefinitionError(f"{where}: field '{key}' must be a {kind.__name__}")
+    unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise DefinitionError(f"{where}: unknown field '{unknown[0]}'")
+    paths = entry["paths"]
+    if not paths:
+        raise DefinitionError(f"{where}: field 'paths' is empty")
+    for number, path in enumerate(paths, 1):
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise DefinitionError(f"{where}: field 'paths' item {number} must be a string "
+                                  "starting with '/' (a path from the volume root)")
+    return Artifact(name=entry["name"].strip(), family=entry["family"].strip(),
+                    extractor=entry["extractor"].strip(), paths=tuple(paths),
+                    doc=(entry.get("doc") or "").strip(), max_size=entry.get("max_size"),
+                    origin=origin)
+
+
+def load_file(path: Path) -> list[Artifact]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            documents = list(yaml.safe_load_all(handle))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise DefinitionError(f"{path}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"{path}: cannot read: {exc}") from None
+    entries: list[Any] = []
+    for doc in documents:
+        if doc is None:
+            continue
+        entries.extend(doc if isinstance(doc, list) else [doc])
+    return [_validate(entry, str(path), i) for i, entry in enumerate(entries)]
+
+
+def load_definitions(extra_dirs: Iterable[str] = ()) -> list[Artifact]:
+    """Shipped definitions, then the examiner's (whose names must not clash with shipped ones)."""
+    seen: dict[str, Artifact] = {}
+    dirs = list(builtin_dirs()) + [Path(d) for d in extra_dirs]
+    for folder in dirs:
+        if not folder.is_dir():
+            raise DefinitionError(f"{folder}: not a directory of artifact definitions")
+        for path in sorted(folder.glob("*.y*ml")):
+            for artifact in load_file(path):
+                if artifact.name in seen:
+                    raise DefinitionError(
+                        f"{path}: definition '{artifact.name}': name already defined in "
+                        f"{seen[artifact.name].origin}")
+                seen[artifact.name] = artifact
+    return list(seen.values())
+
+
+def select(artifacts: list[Artifact], only: Iterable[str]) -> list[Artifact]:
+    """Keep the artifacts whose name or family is listed (case-insensitive); all if none given."""
+    wanted = {w.strip().lower() for item in only for w in item.split(",") if w.strip()}
+    if not wanted:
+        return artifacts
+    known = {a.name.lower() for a in artifacts} | {a.family.lower() for a in artifacts}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise DefinitionError(f"--only: no artifact or family named '{unknown[0]}' "
+                              "(see `triage artifacts`)")
+    return [a for a in artifacts if a.name.lower() in wanted or a.family.lower() in wanted]
+
+
+def relative_origin(origin: str) -> str:
+    try:
+        return os.path.relpath(origin)
+    except ValueError:
+        return origin

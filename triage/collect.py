@@ -1,0 +1,117 @@
+"""Collection: find the files that artifact definitions name, in one guided walk per volume.
+
+Why a guided walk and not a full listing: a workstation has hundreds of thousands of files and
+the artifacts live in a few dozen folders. All definitions' path patterns are merged, and a
+directory is listed only when some pattern can still match below it, each directory once.
+Matching is case-insensitive, as on Windows. Patterns use shell wildcards per path segment
+(`*`, `?`, `[...]`) and `**` for any number of folders.
+
+A single-file evidence item, or a loose folder of artifacts that is not laid out like a system
+drive, is matched by file name against each pattern's last segment (`by_name`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, Iterator
+
+from triage.artifacts import Artifact
+from triage.files import EvidenceFile
+from triage.sources import Tree
+
+
+@dataclass(frozen=True)
+class _State:
+    artifact_index: int
+    segments: tuple[str, ...]  # lower-cased pattern segments
+    position: int
+
+
+@dataclass
+class Match:
+    artifact: Artifact
+    file: EvidenceFile
+
+
+def _segments(pattern: str) -> tuple[str, ...]:
+    return tuple(s.lower() for s in pattern.strip("/").split("/") if s)
+
+
+def _advance(state: _State, name: str, is_dir: bool) -> tuple[list[_State], bool]:
+    """States that continue below `name`, and whether `name` (a file) completes the pattern."""
+    segs, pos = state.segments, state.position
+    if pos >= len(segs):
+        return [], False
+    seg = segs[pos]
+    if seg == "**":
+        carried: list[_State] = []
+        complete = False
+        if is_dir:
+            carried.append(state)  # ** swallows this folder too
+        rest = _State(state.artifact_index, segs, pos + 1)
+        more, done = _advance(rest, name, is_dir)
+        return carried + more, complete or done
+    if not fnmatchcase(name, seg):
+        return [], False
+    if pos == len(segs) - 1:
+        return [], not is_dir
+    return ([_State(state.artifact_index, segs, pos + 1)] if is_dir else []), False
+
+
+def find_files(tree: Tree, artifacts: list[Artifact], by_name: bool = False) -> Iterator[Match]:
+    """Yield (artifact, file) for every file a definition names, in a stable order."""
+    if by_name:
+        yield from _match_by_name(tree, tree.root(), "", artifacts)
+        return
+    states = [_State(i, _segments(p), 0) for i, a in enumerate(artifacts) for p in a.paths]
+    yield from _walk(tree, tree.root(), "", states, artifacts, set())
+
+
+def _walk(tree: Tree, node: Any, path: str, states: list[_State], artifacts: list[Artifact],
+          seen: set[tuple[int, str]]) -> Iterator[Match]:
+    for name, child, is_dir in tree.children(node):
+        lower = name.lower()
+        child_path = f"{path}/{name}"
+        next_states: list[_State] = []
+        matched: list[int] = []
+        for state in states:
+            carried, complete = _advance(state, lower, is_dir)
+            next_states.extend(carried)
+            if complete:
+                matched.append(state.artifact_index)
+        for index in dict.fromkeys(matched):
+            key = (index, child_path)
+            if key not in seen:
+                seen.add(key)
+                yield Match(artifacts[index], tree.file(child, child_path))
+        if is_dir and next_states:
+            yield from _walk(tree, child, child_path, list(dict.fromkeys(next_states)), artifacts, seen)
+
+
+def _match_by_name(tree: Tree, node: Any, path: str, artifacts: list[Artifact]) -> Iterator[Match]:
+    for name, child, is_dir in tree.children(node):
+        child_path = f"{path}/{name}"
+        if is_dir:
+            yield from _match_by_name(tree, child, child_path, artifacts)
+            continue
+        lower = name.lower()
+        for artifact in artifacts:
+            if any(_segments(p) and fnmatchcase(lower, _segments(p)[-1]) for p in artifact.paths):
+                yield Match(artifact, tree.file(child, child_path))
+
+
+def find_path(tree: Tree, path: str) -> EvidenceFile | None:
+    """One file by its exact path (case-insensitive), or None: for well-known system files."""
+    node = tree.root()
+    parts = [p for p in path.strip("/").split("/") if p]
+    real: list[str] = []
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        for name, child, is_dir in tree.children(node):
+            if name.lower() == part.lower() and is_dir != last:
+                node = child
+                real.append(name)
+                break
+        else:
+            return None
+    return tree.file(node, "/" + "/".join(real))

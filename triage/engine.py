@@ -1,0 +1,466 @@
+"""`triage run`: evidence in, case folder out. The one place that ties the stages together.
+
+Flow: definitions + extractors -> open evidence -> per volume: system facts, collection,
+extraction (each file isolated, bounded in time and size) -> store -> timeline order + chain ->
+JSONL/CSV -> manifest with every output's hash. The case is written to `CASE.partial` and
+renamed only when complete, so a folder named CASE is always a finished case.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from triage import __version__, integrity
+from triage.artifacts import Artifact, DefinitionError, load_definitions, select
+from triage.collect import Match, find_files
+from triage.extractors import ExtractionContext, Extractor, load_extractors
+from triage.files import BufferedFile
+from triage.model import Event, Timestamp
+from triage.outputs import csv_timeline, jsonl
+from triage.progress import Reporter
+from triage.sources import Evidence, EvidenceError, SourceOptions, Volume, open_evidence
+from triage.store import CaseStore, iter_events, open_readonly
+from triage.sysinfo import SystemInfo, read_system_info
+
+BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
+EXIT_OK, EXIT_ARTIFACT_ERRORS, EXIT_USAGE, EXIT_EVIDENCE = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible (exit code 2)."""
+
+
+class ExtractionTimeout(Exception):
+    pass
+
+
+@dataclass
+class RunOptions:
+    evidence: str
+    case_dir: str
+    force: bool = False
+    sources: SourceOptions = field(default_factory=SourceOptions)
+    artifact_dirs: list[str] = field(default_factory=list)
+    only: list[str] = field(default_factory=list)
+    examiner: str | None = None
+    case_id: str | None = None
+    hash_evidence: bool = False
+    max_file_size: int = 2 * 1024**3
+    file_timeout: float = 300.0
+    command_line: list[str] = field(default_factory=lambda: list(sys.argv))
+
+
+@dataclass
+class RunSummary:
+    case_dir: str
+    evidence: str
+    events: int = 0
+    files: int = 0
+    errors: int = 0
+    warnings: int = 0
+    per_artifact: dict[str, int] = field(default_factory=dict)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    snapshots_found: int = 0
+    snapshots_processed: int = 0
+    chain_head: str = ""
+    manifest_sha256: str = ""
+    evidence_hashes: dict[str, Any] | None = None
+    duration_s: float = 0.0
+    error_lines: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ARTIFACT_ERRORS if self.errors else EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case_dir, "evidence": self.evidence, "events": self.events,
+                "files": self.files, "errors": self.errors, "warnings": self.warnings,
+                "per_artifact": self.per_artifact, "volumes": self.volumes,
+                "snapshots": {"found": self.snapshots_found, "processed": self.snapshots_processed},
+                "chain_head": self.chain_head, "manifest_sha256": self.manifest_sha256,
+                "evidence_hashes": self.evidence_hashes, "duration_s": round(self.duration_s, 3),
+                "exit_code": self.exit_code}
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Strings from evidence may hold lone UTF-16 surrogates: keep them visible as \\udxxx."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_safe(value: Any) -> Any:
+    """Event data as plain JSON values, so the stored, exported and hashed forms are one."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Timestamp):
+        return value.iso()
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {clean_text(str(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((json_safe(v) for v in value), key=repr)
+    return clean_text(str(value))
+
+
+def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: str | None,
+                 source: dict[str, Any]) -> dict[str, Any]:
+    record = {
+        "timestamp": event.timestamp.iso() if event.timestamp else None,
+        "timestamp_desc": clean_text(event.timestamp_desc),
+        "artifact": artifact.name,
+        "family": artifact.family,
+        "extractor": extractor.name,
+        "message": clean_text(event.message),
+        "user": clean_text(event.user) if event.user else None,
+        "host": host,
+        "source": source,
+        "data": json_safe(event.data),
+    }
+    record["event_hash"] = integrity.event_hash(record)
+    return record
+
+
+class _Deadline:
+    """Bounds one extractor call in time (SIGALRM; only possible on the main thread)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = seconds > 0 and threading.current_thread() is threading.main_thread() \
+            and hasattr(signal, "setitimer")
+
+    def __enter__(self) -> "_Deadline":
+        if self.active:
+            def _raise(signum: int, frame: Any) -> None:
+                raise ExtractionTimeout(f"gave up after {self.seconds:g} s (--file-timeout)")
+            self._old = signal.signal(signal.SIGALRM, _raise)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+class Run:
+    """One `triage run`: owns the store, the extractors and the counters."""
+
+    def __init__(self, options: RunOptions, reporter: Reporter):
+        self.options = options
+        self.reporter = reporter
+        self.store: CaseStore | None = None
+        self.extractors: dict[str, Extractor] = {}
+        self.counts: Counter[str] = Counter()
+        self.errors = 0
+        self.warnings = 0
+        self.files = 0
+        self.error_lines: list[str] = []
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _definitions(self) -> list[Artifact]:
+        artifacts = select(load_definitions(self.options.artifact_dirs), self.options.only)
+        report = load_extractors()
+        for name, reason in report.failures:
+            self.reporter.note(f"extractor plugin {name} not loaded: {reason}")
+        for artifact in artifacts:
+            cls = report.extractors.get(artifact.extractor)
+            if cls is None:
+                raise DefinitionError(f"{artifact.origin}: definition '{artifact.name}': field "
+                                      f"'extractor': no extractor named '{artifact.extractor}' is "
+                                      "installed (see `triage artifacts`)")
+            self.extractors.setdefault(artifact.extractor, cls())
+        self.load_failures = report.failures
+        return artifacts
+
+    def _work_dir(self) -> str:
+        case = os.path.abspath(self.options.case_dir)
+        if os.path.exists(case) and not self.options.force:
+            raise UsageError(f"case folder {self.options.case_dir} already exists "
+                             "(use --force to replace it)")
+        evidence = os.path.abspath(self.options.evidence)
+        if case == evidence or case.startswith(evidence + os.sep):
+            raise UsageError("the case folder must not be inside the evidence")
+        work = case + ".partial"
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        os.makedirs(work)
+        return work
+
+    # -- extraction -------------------------------------------------------------------------
+    def _error(self, stage: str, message: str, severity: str = "error", **where: Any) -> None:
+        assert self.store is not None
+        self.store.add_error(severity, stage, message, **where)
+        if severity == "error":
+            self.errors += 1
+            self.error_lines.append(f"{where.get('path') or where.get('volume') or stage}: {message}")
+        else:
+            self.warnings += 1
+
+    def _process(self, match: Match, evidence: Evidence, volume: Volume, host: str | None,
+                 users: dict[str, str], timezone: str | None) -> None:
+        assert self.store is not None
+        artifact, f = match.artifact, match.file
+        extractor = self.extractors[artifact.extractor]
+        where = {"artifact": artifact.name, "extractor": extractor.name,
+                 "evidence": evidence.name, "volume": volume.id, "path": f.path}
+        limit = min(artifact.max_size or self.options.max_file_size, self.options.max_file_size)
+        source_row = {"evidence": evidence.name, "volume": volume.id, "path": f.path,
+                      "inode": f.inode, "size": f.size, "artifact": artifact.name,
+                      "extractor": extractor.name}
+        if f.size > limit:
+            reason = f"file of {f.size} bytes is over the {limit}-byte limit: not parsed"
+            self.store.add_source(**source_row, status="skipped", events=0, error=reason)
+            self._error("extract", reason, **where)
+            return
+        try:
+            if f.size <= BUFFER_LIMIT:
+                content = f.read()
+                digests = integrity.hash_bytes(content)
+                readable: Any = BufferedFile(f, content)
+            else:
+                with f.open() as handle:
+                    digests, _ = integrity.hash_stream(handle)
+                readable = f
+        except Exception as exc:
+            reason = f"cannot read file: {type(exc).__name__}: {exc}"
+            self.store.add_source(**source_row, status="unreadable", events=0, error=reason)
+            self._error("read", reason, **where)
+            return
+        source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
+                  "inode": f.inode, "sha256": digests["sha256"]}
+        ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone)
+        produced = 0
+        error: str | None = None
+        try:
+            with _Deadline(self.options.file_timeout):
+                for event in extractor.extract(readable, ctx):
+                    self.store.add_event(build_record(event, artifact, extractor, host, source),
+                                         event.timestamp.ns if event.timestamp else None)
+                    produced += 1
+        except Exception as exc:  # isolation: one bad file never stops the run
+            error = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(type(exc).__name__) \
+                else str(exc)
+            if produced:
+                error += f" (after {produced} events, which are kept)"
+        self.store.add_source(**source_row, md5=digests["md5"], sha1=digests["sha1"],
+                              sha256=digests["sha256"], status="error" if error else "parsed",
+                              events=produced, error=error)
+        if error:
+            self._error("extract", error, **where)
+        for warning in ctx.warnings:
+            self._error("extract", warning, severity="warning", **where)
+        self.counts[artifact.name] += produced
+        self.files += 1
+        self.reporter.file_done(f.path, produced)
+
+    def _system_info(self, evidence: Evidence) -> SystemInfo:
+        """The first live volume with Windows hives names the host for the whole evidence."""
+        assert self.store is not None
+        for volume in evidence.processable():
+            if volume.snapshot or evidence.kind == "file":
+                continue
+            try:
+                info = read_system_info(volume.tree)
+            except Exception as exc:
+                self._error("system", f"system facts unreadable: {exc}", severity="warning",
+                            evidence=evidence.name, volume=volume.id)
+                continue
+            for problem in info.problems:
+                self._error("system", problem, severity="warning", evidence=evidence.name,
+                            volume=volume.id)
+            if info.found:
+                info_volume = volume.id
+                self.store.set_info("system_volume", info_volume)
+                return info
+        return SystemInfo()
+
+    # -- the run ----------------------------------------------------------------------------
+    def execute(self) -> RunSummary:
+        started = utc_now()
+        clock = time.monotonic()
+        artifacts = self._definitions()
+        work = self._work_dir()
+        try:
+            summary = self._execute(work, artifacts, started, clock)
+        except BaseException:
+            self.reporter.stop()
+            if self.store is not None:
+                self.store.close()
+            raise  # the .partial folder stays, visibly unfinished, for inspection
+        return summary
+
+    def _execute(self, work: str, artifacts: list[Artifact], started: str, clock: float) -> RunSummary:
+        opts = self.options
+        self.reporter.start(opts.evidence)
+        evidence = open_evidence(opts.evidence, opts.sources)
+        self.store = store = CaseStore(os.path.join(work, "case.sqlite"))
+        summary = RunSummary(case_dir=opts.case_dir, evidence=opts.evidence)
+        for name, reason in self.load_failures:
+            self._error("plugins", f"extractor plugin {name} not loaded: {reason}", severity="warning")
+
+        if opts.hash_evidence:
+            from triage.evidence_hash import hash_evidence
+
+            self.reporter.note("hashing the evidence media stream (--hash-evidence)")
+            summary.evidence_hashes = hash_evidence(evidence)
+            if summary.evidence_hashes.get("verification") == "MISMATCH":
+                self._error("evidence", "computed hash does not match the hash stored in the E01")
+
+        system = self._system_info(evidence)
+        users = system.users_by_sid()
+        single = evidence.kind == "file"
+        matched_any = False
+        for volume in evidence.volumes:
+            info = volume.describe()
+            store.add_volume(evidence.name, info)
+            summary.volumes.append(info)
+            if volume.tree is None or volume.status != "processed":
+                self.reporter.note(f"volume {volume.id}: {volume.status}")
+                if volume.status.startswith("skipped: encrypted"):
+                    self._error("volume", f"{volume.status}; {volume.note}", severity="warning",
+                                evidence=evidence.name, volume=volume.id)
+                continue
+            self.reporter.volume(volume.id, ", ".join(
+                str(x) for x in (volume.fs_type, volume.label, volume.snapshot) if x))
+            try:
+                matches = list(find_files(volume.tree, artifacts, by_name=volume.by_name))
+            except Exception as exc:
+                self._error("collect", f"walking the file system failed: {exc}",
+                            evidence=evidence.name, volume=volume.id)
+                continue
+            matched_any = matched_any or bool(matches)
+            self.reporter.files_found(len(matches))
+            for match in matches:
+                self._process(match, evidence, volume, system.host, users, None)
+            store.commit()
+
+        if single and not matched_any:
+            raise EvidenceError(f"{opts.evidence}: not a disk image or volume that triage can "
+                                "open, nor a file that any artifact definition names")
+        summary.snapshots_found = len(evidence.snapshots)
+        summary.snapshots_processed = sum(1 for v in evidence.volumes if v.snapshot and v.tree)
+        if summary.snapshots_found and not summary.snapshots_processed:
+            self.reporter.note(f"{summary.snapshots_found} volume shadow snapshot(s) found and "
+                               "skipped (use --vss all to process them)")
+
+        count, head = store.finalize()
+        for key, value in {
+            "tool_version": __version__, "case_id": opts.case_id, "examiner": opts.examiner,
+            "evidence": evidence.name, "system": system.to_dict(), "started": started,
+            "snapshots": [s.__dict__ for s in evidence.snapshots],
+        }.items():
+            store.set_info(key, value)
+        store.close()
+        db = open_readonly(os.path.join(work, "case.sqlite"))
+        try:
+            with open(os.path.join(work, "timeline.jsonl"), "w", encoding="utf-8", newline="\n") as out:
+                jsonl.write(iter_events(db), out)
+            with open(os.path.join(work, "timeline.csv"), "w", encoding="utf-8", newline="") as out:
+                csv_timeline.write(iter_events(db), out)
+        finally:
+            db.close()
+
+        summary.events, summary.chain_head = count, head
+        summary.files, summary.errors, summary.warnings = self.files, self.errors, self.warnings
+        summary.per_artifact = {a.name: self.counts.get(a.name, 0) for a in artifacts}
+        summary.error_lines = self.error_lines
+        summary.duration_s = time.monotonic() - clock
+        manifest = self._manifest(work, evidence, system, artifacts, summary, started)
+        from triage.manifest import write_manifest
+
+        summary.manifest_sha256 = write_manifest(work, manifest)
+        self._publish(work)
+        self.reporter.stop()
+        return summary
+
+    def _publish(self, work: str) -> None:
+        case = os.path.abspath(self.options.case_dir)
+        if os.path.exists(case):
+            shutil.rmtree(case)  # --force was given (checked before any work)
+        os.rename(work, case)
+
+    def _manifest(self, work: str, evidence: Evidence, system: SystemInfo,
+                  artifacts: Iterable[Artifact], summary: RunSummary, started: str) -> dict[str, Any]:
+        opts = self.options
+        segments = []
+        for path in evidence.segments:
+            try:
+                segments.append({"path": path, "size": os.path.getsize(path)})
+            except OSError:
+                segments.append({"path": path, "size": None})
+        return {
+            "format": "triage-case/1",
+            "tool": {"name": "triage", "version": __version__, "python": platform.python_version(),
+                     "platform": platform.platform(), "libraries": library_versions()},
+            "command_line": opts.command_line,
+            "case_id": opts.case_id,
+            "examiner": opts.examiner,
+            "started": started,
+            "finished": utc_now(),
+            "evidence": {
+                "path": os.path.abspath(opts.evidence), "name": evidence.name,
+                "kind": evidence.kind, "containers": evidence.containers,
+                "volume_system": evidence.volume_system, "segments": segments,
+                "hashes": summary.evidence_hashes,
+            },
+            "volumes": summary.volumes,
+            "snapshots": {"found": summary.snapshots_found, "processed": summary.snapshots_processed,
+                          "stores": [s.__dict__ for s in evidence.snapshots]},
+            "system": system.to_dict(),
+            "options": {"vss": opts.sources.vss, "only": opts.only,
+                        "artifact_dirs": opts.artifact_dirs, "hash_evidence": opts.hash_evidence,
+                        "max_file_size": opts.max_file_size, "file_timeout": opts.file_timeout,
+                        "credentials_given": bool(opts.sources.recovery_password or
+                                                  opts.sources.password or opts.sources.startup_key)},
+            "artifacts": [a.name for a in artifacts],
+            "counts": {"events": summary.events, "files": summary.files, "errors": summary.errors,
+                       "warnings": summary.warnings, "per_artifact": summary.per_artifact},
+            "timeline": {"order": "timestamp, then event_hash", "chain_seed": integrity.CHAIN_SEED,
+                         "chain_head": summary.chain_head, "events": summary.events},
+        }
+
+
+def library_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("dfvfs", "pytsk3", "libscca-python", "libewf-python", "python-registry",
+                 "click", "rich", "PyYAML"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def run(options: RunOptions, reporter: Reporter) -> RunSummary:
+    return Run(options, reporter).execute()

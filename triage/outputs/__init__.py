@@ -1,0 +1,1 @@
+"""Timeline writers. Each takes stored rows in timeline order and writes one file, streaming."""

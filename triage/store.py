@@ -1,0 +1,165 @@
+"""The case store: one SQLite file with events, sources, volumes, errors and case facts.
+
+Why SQLite: embedded, one file to hash and archive, sorts on disk (a million events never sit in
+memory), and every examiner's tool can open it. Events are appended to a staging table as they
+are extracted, in batches; `finalize()` copies them into `events` in timeline order (time, then
+event hash: a total, content-defined order, so the same evidence always gives the same rows) and
+links the hash chain while doing so.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterator
+
+from triage import integrity
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS case_info (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS volumes (
+  evidence TEXT, volume TEXT, partition TEXT, snapshot TEXT, offset INTEGER, size INTEGER,
+  partition_type TEXT, fs_type TEXT, label TEXT, encryption TEXT, status TEXT, note TEXT);
+CREATE TABLE IF NOT EXISTS sources (
+  id INTEGER PRIMARY KEY, evidence TEXT, volume TEXT, path TEXT, inode INTEGER, size INTEGER,
+  md5 TEXT, sha1 TEXT, sha256 TEXT, artifact TEXT, extractor TEXT, status TEXT,
+  events INTEGER, error TEXT);
+CREATE TABLE IF NOT EXISTS errors (
+  id INTEGER PRIMARY KEY, severity TEXT, stage TEXT, artifact TEXT, extractor TEXT,
+  evidence TEXT, volume TEXT, path TEXT, message TEXT);
+CREATE TABLE IF NOT EXISTS staging (
+  ts INTEGER, event_hash TEXT, timestamp TEXT, timestamp_desc TEXT, artifact TEXT, family TEXT,
+  extractor TEXT, message TEXT, user TEXT, host TEXT, evidence TEXT, volume TEXT, path TEXT,
+  inode INTEGER, sha256 TEXT, data TEXT);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, ts INTEGER, timestamp TEXT, timestamp_desc TEXT, artifact TEXT,
+  family TEXT, extractor TEXT, message TEXT, user TEXT, host TEXT, evidence TEXT, volume TEXT,
+  path TEXT, inode INTEGER, sha256 TEXT, data TEXT, event_hash TEXT, chain_hash TEXT);
+"""
+
+EVENT_COLUMNS = ("ts", "timestamp", "timestamp_desc", "artifact", "family", "extractor", "message",
+                 "user", "host", "evidence", "volume", "path", "inode", "sha256", "data",
+                 "event_hash")
+NO_TIME_SORT = -(2**63)  # events without a time sort first, never at an invented time
+BATCH = 5000
+
+
+def record_to_row(record: dict[str, Any], ts: int | None) -> tuple[Any, ...]:
+    src = record["source"]
+    return (NO_TIME_SORT if ts is None else ts, record["timestamp"], record["timestamp_desc"],
+            record["artifact"], record["family"], record["extractor"], record["message"],
+            record["user"], record["host"], src["evidence"], src["volume"], src["path"],
+            src["inode"], src["sha256"], integrity.canonical(record["data"]),
+            record["event_hash"])
+
+
+def row_to_record(row: sqlite3.Row) -> dict[str, Any]:
+    """The exported event (the JSONL contract) from a stored row."""
+    return {
+        "timestamp": row["timestamp"],
+        "timestamp_desc": row["timestamp_desc"],
+        "artifact": row["artifact"],
+        "family": row["family"],
+        "extractor": row["extractor"],
+        "message": row["message"],
+        "user": row["user"],
+        "host": row["host"],
+        "source": {"evidence": row["evidence"], "volume": row["volume"], "path": row["path"],
+                   "inode": row["inode"], "sha256": row["sha256"]},
+        "data": json.loads(row["data"]),
+        "event_hash": row["event_hash"],
+    }
+
+
+class CaseStore:
+    """Write side of case.sqlite during a run."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(SCHEMA)
+        self._pending: list[tuple[Any, ...]] = []
+        self.staged = 0
+
+    def set_info(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO case_info VALUES (?, ?)",
+                        (key, json.dumps(value, ensure_ascii=False)))
+
+    def add_volume(self, evidence: str, info: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO volumes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (evidence, info["id"], info["partition"], info["snapshot"], info["offset"],
+             info["size"], info["partition_type"], info["fs_type"], info["label"],
+             info["encryption"], info["status"], info["note"]))
+
+    def add_source(self, **row: Any) -> None:
+        cols = ("evidence", "volume", "path", "inode", "size", "md5", "sha1", "sha256",
+                "artifact", "extractor", "status", "events", "error")
+        self.db.execute(f"INSERT INTO sources ({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                        tuple(row.get(c) for c in cols))
+
+    def add_error(self, severity: str, stage: str, message: str, artifact: str | None = None,
+                  extractor: str | None = None, evidence: str | None = None,
+                  volume: str | None = None, path: str | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO errors (severity, stage, artifact, extractor, evidence, volume, path, "
+            "message) VALUES (?,?,?,?,?,?,?,?)",
+            (severity, stage, artifact, extractor, evidence, volume, path, message))
+
+    def add_event(self, record: dict[str, Any], ts: int | None) -> None:
+        self._pending.append(record_to_row(record, ts))
+        if len(self._pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.db.executemany(
+                f"INSERT INTO staging ({','.join(EVENT_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(EVENT_COLUMNS))})", self._pending)
+            self.staged += len(self._pending)
+            self._pending.clear()
+
+    def finalize(self) -> tuple[int, str]:
+        """Move staged events into timeline order with the chain; returns (count, chain head)."""
+        self.flush()
+        cols = ",".join(EVENT_COLUMNS)
+        reader = self.db.execute(f"SELECT {cols} FROM staging ORDER BY ts, event_hash")
+        link = integrity.CHAIN_SEED
+        count = 0
+        batch: list[tuple[Any, ...]] = []
+        writer = self.db.cursor()
+        insert = (f"INSERT INTO events (seq, {cols}, chain_hash) "
+                  f"VALUES ({','.join('?' * (len(EVENT_COLUMNS) + 2))})")
+        for row in reader:
+            link = integrity.chain_next(link, row["event_hash"])
+            count += 1
+            batch.append((count, *tuple(row), link))
+            if len(batch) >= BATCH:
+                writer.executemany(insert, batch)
+                batch.clear()
+        if batch:
+            writer.executemany(insert, batch)
+        self.db.execute("DROP TABLE staging")
+        self.db.commit()
+        self.db.execute("VACUUM")
+        return count, link
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+
+def open_readonly(path: str) -> sqlite3.Connection:
+    """Open a finished case without ever writing to it (immutable: no journal, no locks)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def iter_events(db: sqlite3.Connection, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[sqlite3.Row]:
+    yield from db.execute(f"SELECT * FROM events {where} ORDER BY seq", params)
