@@ -201,7 +201,7 @@ class Run:
         self.load_failures = report.failures
         return artifacts
 
-    def _work_dir(self) -> str:
+    def _check_case_dir(self) -> None:
         case = os.path.abspath(self.options.case_dir)
         if os.path.exists(case) and not self.options.force:
             raise UsageError(f"case folder {self.options.case_dir} already exists "
@@ -209,7 +209,9 @@ class Run:
         evidence = os.path.abspath(self.options.evidence)
         if case == evidence or case.startswith(evidence + os.sep):
             raise UsageError("the case folder must not be inside the evidence")
-        work = case + ".partial"
+
+    def _work_dir(self) -> str:
+        work = os.path.abspath(self.options.case_dir) + ".partial"
         if os.path.exists(work):
             shutil.rmtree(work)
         os.makedirs(work)
@@ -308,20 +310,35 @@ class Run:
         started = utc_now()
         clock = time.monotonic()
         artifacts = self._definitions()
+        self._check_case_dir()
+        evidence = open_evidence(self.options.evidence, self.options.sources)
+        if evidence.kind == "file" and not any(
+                next(find_files(v.tree, artifacts, by_name=True), None)
+                for v in evidence.processable()):
+            raise EvidenceError(f"{self.options.evidence}: not a disk image or volume that triage "
+                                "can open, nor a file that any artifact definition names")
         work = self._work_dir()
         try:
-            summary = self._execute(work, artifacts, started, clock)
+            summary = self._execute(work, evidence, artifacts, started, clock)
+        except EvidenceError:
+            self._abandon(work)
+            raise
         except BaseException:
-            self.reporter.stop()
-            if self.store is not None:
-                self.store.close()
+            self._abandon(work, keep=True)
             raise  # the .partial folder stays, visibly unfinished, for inspection
         return summary
 
-    def _execute(self, work: str, artifacts: list[Artifact], started: str, clock: float) -> RunSummary:
+    def _abandon(self, work: str, keep: bool = False) -> None:
+        self.reporter.stop()
+        if self.store is not None:
+            self.store.close()
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _execute(self, work: str, evidence: Evidence, artifacts: list[Artifact], started: str,
+                 clock: float) -> RunSummary:
         opts = self.options
         self.reporter.start(opts.evidence)
-        evidence = open_evidence(opts.evidence, opts.sources)
         self.store = store = CaseStore(os.path.join(work, "case.sqlite"))
         summary = RunSummary(case_dir=opts.case_dir, evidence=opts.evidence)
         for name, reason in self.load_failures:
@@ -337,8 +354,6 @@ class Run:
 
         system = self._system_info(evidence)
         users = system.users_by_sid()
-        single = evidence.kind == "file"
-        matched_any = False
         for volume in evidence.volumes:
             info = volume.describe()
             store.add_volume(evidence.name, info)
@@ -357,15 +372,11 @@ class Run:
                 self._error("collect", f"walking the file system failed: {exc}",
                             evidence=evidence.name, volume=volume.id)
                 continue
-            matched_any = matched_any or bool(matches)
             self.reporter.files_found(len(matches))
             for match in matches:
                 self._process(match, evidence, volume, system.host, users, None)
             store.commit()
 
-        if single and not matched_any:
-            raise EvidenceError(f"{opts.evidence}: not a disk image or volume that triage can "
-                                "open, nor a file that any artifact definition names")
         summary.snapshots_found = len(evidence.snapshots)
         summary.snapshots_processed = sum(1 for v in evidence.volumes if v.snapshot and v.tree)
         if summary.snapshots_found and not summary.snapshots_processed:
