@@ -260,11 +260,14 @@ class Run:
         source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
                   "inode": f.inode, "sha256": digests["sha256"]}
         ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone)
+        profile_user = ctx.user_for_path(f.path)
         produced = 0
         error: str | None = None
         try:
             with _Deadline(self.options.file_timeout):
                 for event in extractor.extract(readable, ctx):
+                    if event.user is None and profile_user:
+                        event.user = profile_user  # a file in a profile belongs to its owner
                     self.store.add_event(build_record(event, artifact, extractor, host, source),
                                          event.timestamp.ns if event.timestamp else None)
                     produced += 1
