@@ -146,7 +146,8 @@ def _read(handle: BinaryIO) -> _Prefetch:
     except (OSError, ValueError, TypeError, MemoryError) as exc:
         reason = _reason(exc)
         if "unsupported format version" in reason:
-            raise ArtifactError(f"unsupported Prefetch format version {version}") from None
+            number = f" {version}" if version else ""
+            raise ArtifactError(f"unsupported Prefetch format version{number}") from None
         raise ArtifactError(f"unreadable Prefetch file: {reason}") from None
     try:
         info = _Prefetch(
