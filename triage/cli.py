@@ -146,7 +146,7 @@ def _redacted_argv() -> list[str]:
 
 
 def _print_summary(summary: RunSummary) -> None:
-    console = Console(stderr=True, soft_wrap=True)
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
     table = Table(title="triage run summary", show_lines=False)
     table.add_column("artifact")
     table.add_column("events", justify="right")
