@@ -47,18 +47,20 @@ def _size(value: int | None) -> str:
 
 
 def render(facts: dict[str, Any], console: Console) -> None:
+    console = Console(width=max(console.width, 140), highlight=False)
     console.print(f"[bold]{facts['evidence']}[/]  ({facts['kind']})")
     if facts["containers"]:
         console.print(f"container: {', '.join(facts['containers'])}")
     if facts["volume_system"]:
         console.print(f"partition table: {facts['volume_system']}")
     table = Table(title="volumes")
-    for column in ("id", "offset", "size", "type", "file system", "label", "encryption", "status"):
-        table.add_column(column)
+    for column in ("id", "offset", "size", "type", "file system", "label", "serial",
+                   "encryption", "status"):
+        table.add_column(column, overflow="fold")
     for v in facts["volumes"]:
         table.add_row(v["id"], "" if v["offset"] is None else str(v["offset"]), _size(v["size"]),
                       v["partition_type"] or "", v["fs_type"] or "", v["label"] or "",
-                      v["encryption"] or "", v["status"])
+                      v["serial"] or "", v["encryption"] or "", v["status"])
     console.print(table)
     if facts["snapshots"]:
         console.print(f"volume shadow snapshots: {len(facts['snapshots'])}")

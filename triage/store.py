@@ -18,7 +18,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS case_info (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS volumes (
   evidence TEXT, volume TEXT, partition TEXT, snapshot TEXT, offset INTEGER, size INTEGER,
-  partition_type TEXT, fs_type TEXT, label TEXT, encryption TEXT, status TEXT, note TEXT);
+  partition_type TEXT, fs_type TEXT, label TEXT, serial TEXT, encryption TEXT, status TEXT,
+  note TEXT);
 CREATE TABLE IF NOT EXISTS sources (
   id INTEGER PRIMARY KEY, evidence TEXT, volume TEXT, path TEXT, inode INTEGER, size INTEGER,
   md5 TEXT, sha1 TEXT, sha256 TEXT, artifact TEXT, extractor TEXT, status TEXT,
@@ -89,10 +90,10 @@ class CaseStore:
 
     def add_volume(self, evidence: str, info: dict[str, Any]) -> None:
         self.db.execute(
-            "INSERT INTO volumes VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO volumes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (evidence, info["id"], info["partition"], info["snapshot"], info["offset"],
              info["size"], info["partition_type"], info["fs_type"], info["label"],
-             info["encryption"], info["status"], info["note"]))
+             info["serial"], info["encryption"], info["status"], info["note"]))
 
     def add_source(self, **row: Any) -> None:
         cols = ("evidence", "volume", "path", "inode", "size", "md5", "sha1", "sha256",

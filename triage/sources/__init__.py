@@ -45,6 +45,7 @@ class Volume:
     partition_type: str | None = None
     fs_type: str | None = None
     label: str | None = None
+    serial: str | None = None  # volume serial number (hex)
     encryption: str | None = None
     status: str = "processed"  # processed | skipped: <why>
     by_name: bool = False  # loose artifacts (single file, unstructured folder): match file names
@@ -62,6 +63,7 @@ class Volume:
             "partition_type": self.partition_type,
             "fs_type": self.fs_type,
             "label": self.label,
+            "serial": self.serial,
             "encryption": self.encryption,
             "status": self.status,
             "note": self.note,

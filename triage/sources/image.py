@@ -37,6 +37,15 @@ _VOLUME_SYSTEMS = {
     definitions.TYPE_INDICATOR_TSK_PARTITION: "MBR",
     definitions.TYPE_INDICATOR_GPT: "GPT",
 }
+_GPT_TYPES = {
+    "ebd0a0a2-b9e5-4433-87c0-68b6b72699c7": "Microsoft basic data",
+    "c12a7328-f81f-11d2-ba4b-00a0c93ec93b": "EFI system",
+    "e3c9e316-0b5c-4db8-817d-f92df00215ae": "Microsoft reserved",
+    "de94bba4-06d1-4d40-a16a-bfd50179d6ac": "Windows recovery",
+    "5808c8aa-7e8f-42e0-85d2-e1e90434cfb3": "Windows LDM metadata",
+    "af9b60a0-1431-4f62-bc68-3311714a69ad": "Windows LDM data",
+    "0fc63daf-8483-4772-8e79-3d69d8477de4": "Linux file system",
+}
 _ENCRYPTION = {
     definitions.TYPE_INDICATOR_BDE: "BitLocker",
     definitions.TYPE_INDICATOR_LUKSDE: "LUKS",
@@ -143,8 +152,8 @@ class _Walker:
             return result
         for vol in system.volumes:
             extent = vol.extents[0] if vol.extents else None
-            attr = vol.GetAttribute("description") or vol.GetAttribute("type_identifier")
-            desc = str(attr.value) if attr is not None else None
+            attr = vol.GetAttribute("description")
+            desc = str(attr.value) if attr is not None else _gpt_type(vol)
             if extent is not None:
                 result[vol.identifier] = (extent.offset, extent.size, desc)
         return result
@@ -190,8 +199,18 @@ class _Walker:
             return
         volume.fs_type = tree.fs_type
         volume.label = tree.label
+        volume.serial = tree.serial()
         volume.tree = tree
         self.evidence.volumes.append(volume)
+
+
+def _gpt_type(volume: Any) -> str | None:
+    """A GPT partition's type: its well-known name, else the type GUID."""
+    try:
+        guid = str(volume._file_entry.GetGPTPartition().type_identifier).lower()
+    except Exception:  # dfVFS internals moved: the type is a nicety, not evidence
+        return None
+    return f"{_GPT_TYPES[guid]} ({guid})" if guid in _GPT_TYPES else guid
 
 
 def _segments(path: str) -> list[str]:
@@ -247,17 +266,32 @@ class DfvfsTree:
         self.fs_type = fs_spec.type_indicator
         self.label = self._label()
 
+    def _native_volume(self) -> Any:
+        """The libyal volume object behind the file system (for label and serial), if any."""
+        getter = getattr(self.fs, "GetFATVolume", None)
+        try:
+            return getter() if getter else getattr(self.fs, "_fsntfs_volume", None)
+        except Exception:
+            return None
+
     def _label(self) -> str | None:
-        for getter in ("GetNTFSVolume", "GetFATVolume"):
-            method = getattr(self.fs, getter, None)
-            if method is None:
-                continue
+        volume = self._native_volume()
+        for attribute in ("name", "label"):  # pyfsntfs: name; pyfsfat: label
             try:
-                name = method().name
+                value = getattr(volume, attribute, None)
             except Exception:
-                return None
-            return name or None
+                continue
+            if value:
+                return str(value).strip() or None
         return None
+
+    def serial(self) -> str | None:
+        """Volume serial number in hex, as Windows artifacts (LNK, Prefetch) record it."""
+        try:
+            value = self._native_volume().serial_number
+        except Exception:
+            return None
+        return f"{value:X}" if value else None
 
     def root(self) -> Any:
         entry = self.fs.GetRootFileEntry()
