@@ -166,7 +166,7 @@ def test_bad_evidence_gets_one_line_and_exit_3(cli, tmp_path):
     junk.write_bytes(bytes(range(256)) * 64)
     result = cli("run", junk, "-o", tmp_path / "c2")
     assert result.exit_code == 3
-    assert "nor a file that any artifact definition names" in result.output
+    assert "and not a file that any artifact definition names" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "c2").exists()
 

@@ -318,8 +318,8 @@ class Run:
         if evidence.kind == "file" and not any(
                 next(find_files(v.tree, artifacts, by_name=True), None)
                 for v in evidence.processable()):
-            raise EvidenceError(f"{self.options.evidence}: not a disk image or volume that triage "
-                                "can open, nor a file that any artifact definition names")
+            raise EvidenceError(f"{self.options.evidence}: no partition table or file system that "
+                                "triage can read, and not a file that any artifact definition names")
         work = self._work_dir()
         try:
             summary = self._execute(work, evidence, artifacts, started, clock)
@@ -367,6 +367,9 @@ class Run:
                     self._error("volume", f"{volume.status}; {volume.note}", severity="warning",
                                 evidence=evidence.name, volume=volume.id)
                 continue
+            if volume.note and "truncated image" in volume.note:
+                self._error("volume", volume.note, evidence=evidence.name, volume=volume.id)
+                self.reporter.note(f"volume {volume.id}: {volume.note}")
             self.reporter.volume(volume.id, ", ".join(
                 str(x) for x in (volume.fs_type, volume.label, volume.snapshot) if x))
             try:

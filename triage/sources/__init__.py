@@ -89,6 +89,7 @@ class Evidence:
     snapshots: list[SnapshotInfo] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)  # every file that makes up the evidence
     media_path_spec: Any = field(default=None, repr=False)  # dfVFS spec of the media stream
+    media_size: int | None = None
 
     @property
     def name(self) -> str:

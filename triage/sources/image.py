@@ -53,6 +53,17 @@ _ENCRYPTION = {
 }
 
 
+def short_reason(exc: BaseException) -> str:
+    """libyal errors are chains of 'function: message.' clauses; keep the one that explains."""
+    text = " ".join(str(exc).strip("'\" ").split())
+    clauses = [c.strip() for c in re.split(r"\.\s+|\.'|'", text) if c.strip()]
+    for key in ("missing segment", "missing", "truncated", "unsupported", "invalid", "corrupt"):
+        for clause in clauses:
+            if key in clause.lower():
+                return re.sub(r"^[\w]+: ", "", clause.split(" with error: ")[-1])[:200]
+    return (re.sub(r"^[\w]+: ", "", clauses[-1]) if clauses else type(exc).__name__)[:200]
+
+
 def _new_context() -> resolver_context.Context:
     return resolver_context.Context()
 
@@ -238,7 +249,8 @@ def open_image(path: str, options: SourceOptions) -> Evidence:
         scan_context.OpenSourcePath(os.path.abspath(path))
         scanner.Scan(scan_context)
     except (dfvfs_errors.Error, OSError, ValueError, RuntimeError) as exc:
-        raise EvidenceError(f"cannot read {path}: {exc}") from None
+        raise EvidenceError(f"cannot read {path}: damaged, truncated or incomplete image "
+                            f"({short_reason(exc)})") from None
     if scan_context.source_type == definitions.SOURCE_TYPE_FILE:
         from triage.sources.directory import open_single_file
 
@@ -248,12 +260,31 @@ def open_image(path: str, options: SourceOptions) -> Evidence:
     try:
         walker.walk(scan_context.GetRootScanNode(), Volume(id="vol"))
     except (dfvfs_errors.Error, OSError, ValueError, RuntimeError) as exc:
-        raise EvidenceError(f"cannot read {path}: {exc}") from None
+        raise EvidenceError(f"cannot read {path}: damaged, truncated or incomplete image "
+                            f"({short_reason(exc)})") from None
+    _check_extents(evidence, ctx)
     # Live volumes first, then their snapshots: the order examiners read them in.
     evidence.volumes.sort(key=lambda v: v.snapshot is not None)
     if not evidence.volumes:
         raise EvidenceError(f"{path}: no partition or file system found in this image")
     return evidence
+
+
+def _check_extents(evidence: Evidence, ctx: resolver_context.Context) -> None:
+    """A partition that runs past the end of the media means a truncated image: say so."""
+    if evidence.media_path_spec is None:
+        return
+    try:
+        media = resolver.Resolver.OpenFileObject(evidence.media_path_spec, resolver_context=ctx)
+        evidence.media_size = media.get_size()
+    except Exception:
+        return
+    for volume in evidence.volumes:
+        if volume.offset is not None and volume.size and \
+                volume.offset + volume.size > evidence.media_size:
+            missing = volume.offset + volume.size - evidence.media_size
+            volume.note = (f"partition runs {missing} bytes past the end of the image "
+                           f"({evidence.media_size} bytes): truncated image?")
 
 
 class DfvfsTree:
