@@ -98,14 +98,18 @@ def test_i_file_without_r(tmp_path: Path) -> None:
 
 
 def test_i_file_r_is_a_folder(tmp_path: Path) -> None:
-    """A deleted folder: its $R is a directory, which sibling() does not return."""
+    """A deleted folder: its $R is a directory whose files are listed and hashed."""
     raw = build_i_file("C:\\Users\\bob\\Projects", 4096, FT_2021, version=2)
     vdir = f"/$Recycle.Bin/{SID}"
     folder = _place(tmp_path, vdir, {"$IXYZ789": raw})
     (folder / "$RXYZ789").mkdir()
     (folder / "$RXYZ789" / "inner.txt").write_bytes(b"inside")
     (event,) = RecycleBinIFile().extract(_local(folder, vdir, "$IXYZ789"), _ctx())
-    assert event.data["r_present"] is False
+    assert event.data["r_present"] is True and event.data["r_is_directory"] is True
+    assert event.data["r_contents"] == [{
+        "path": f"{vdir}/$RXYZ789/inner.txt", "size": 6,
+        "sha256": hashlib.sha256(b"inside").hexdigest()}]
+    assert event.data["r_files_total"] == 1
     assert event.data["original_path"] == "C:\\Users\\bob\\Projects"
 
 

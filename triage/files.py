@@ -32,6 +32,10 @@ class EvidenceFile(Protocol):
     def sibling(self, name: str) -> "EvidenceFile | None":
         """A file in the same directory, matched case-insensitively, or None."""
 
+    def sibling_folder(self, name: str) -> "list[EvidenceFile] | None":
+        """Every file under a folder of that name beside this file (recursively), or None when
+        there is no such folder. For a deleted folder's `$R` and the like."""
+
 
 def basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
@@ -76,6 +80,21 @@ class LocalFile:
                 return LocalFile(os.path.join(folder, entry), path=f"{parent}/{entry}")
         return None
 
+    def sibling_folder(self, name: str) -> "list[LocalFile] | None":
+        folder = os.path.dirname(self.local_path)
+        parent = self.path.rsplit("/", 1)[0]
+        for entry in sorted(os.listdir(folder)):
+            full = os.path.join(folder, entry)
+            if entry.lower() == name.lower() and os.path.isdir(full):
+                found = []
+                for root, dirs, files in os.walk(full):
+                    dirs.sort()
+                    rel = os.path.relpath(root, folder).replace(os.sep, "/")
+                    found.extend(LocalFile(os.path.join(root, f), path=f"{parent}/{rel}/{f}")
+                                 for f in sorted(files))
+                return found
+        return None
+
 
 @dataclass
 class BufferedFile:
@@ -111,6 +130,9 @@ class BufferedFile:
 
     def sibling(self, name: str) -> "EvidenceFile | None":
         return self.inner.sibling(name)
+
+    def sibling_folder(self, name: str) -> "list[EvidenceFile] | None":
+        return self.inner.sibling_folder(name)
 
 
 Opener = Callable[[], BinaryIO]

@@ -9,8 +9,9 @@ integer is little-endian; every time is a FILETIME, UTC, 100 ns resolution (seve
         time, 520 bytes UTF-16LE original path (NUL-terminated, NUL-padded).
     version 2 (Windows 10+): int64 version, int64 original size, FILETIME deletion time,
         uint32 path length in characters (terminating NUL included), UTF-16LE path.
-    When a folder was deleted, `$R...` is a directory; `EvidenceFile.sibling()` returns files
-    only, so such an entry reports `r_present` False (the folder's content is not hashed).
+    When a folder was deleted, `$R...` is a directory: the event then has r_present True,
+    r_is_directory True and r_contents, the files inside with size and SHA-256 (at most
+    1,000 listed; r_files_total counts them all).
 
 `RECYCLER\\<SID>\\INFO2` (NT: one folder per user SID; 95/98: `RECYCLED\\INFO2`, no SID):
     a 20-byte header (uint32 version, two uint32 item tallies, uint32 record size, uint32 size
@@ -42,6 +43,7 @@ from triage.extractors import ExtractionContext, Extractor, register
 from triage.files import EvidenceFile, basename
 from triage.model import ArtifactError, Event, filetime
 
+_MAX_FOLDER_FILES = 1000
 _CHUNK = 1 << 20
 _SID_RE = re.compile(r"^S-1-\d+(?:-\d+)+$", re.IGNORECASE)
 
@@ -76,12 +78,22 @@ def _hash_file(r: EvidenceFile) -> tuple[int, str]:
 
 
 def _paired(f: EvidenceFile, name: str | None) -> dict:
-    """r_file / r_present / r_size / r_sha256 for the content file `name` beside `f`."""
+    """r_file / r_present / r_size / r_sha256 for the content file `name` beside `f`; for a
+    deleted folder (a `$R` directory) r_is_directory and r_contents (path, size, SHA-256)."""
     data: dict = {"r_file": name, "r_present": False}
     found = f.sibling(name) if name else None
     if found is not None:
         size, sha = _hash_file(found)
         data.update(r_file=found.name, r_present=True, r_size=size, r_sha256=sha)
+        return data
+    folder = f.sibling_folder(name) if name else None
+    if folder is not None:
+        contents = []
+        for inner in folder[:_MAX_FOLDER_FILES]:
+            size, sha = _hash_file(inner)
+            contents.append({"path": inner.path, "size": size, "sha256": sha})
+        data.update(r_present=True, r_is_directory=True, r_contents=contents,
+                    r_files_total=len(folder))
     return data
 
 
@@ -106,8 +118,7 @@ def _message(path: str, size: int) -> str:
 class RecycleBinIFile(Extractor):
     """One `$I` file of `$Recycle.Bin` (Vista and later), paired with its `$R` content file.
 
-    A deleted folder's `$R` is a directory, which `sibling()` does not return: its event has
-    `r_present` False.
+    A deleted folder's `$R` is a directory: its files are listed and hashed in r_contents.
     """
 
     name = "recycle_bin"

@@ -428,3 +428,20 @@ class DfvfsFile:
                 folder = self.path.rsplit("/", 1)[0]
                 return DfvfsFile(child, f"{folder}/{child_name}", self._tree)
         return None
+
+    def sibling_folder(self, name: str) -> "list[DfvfsFile] | None":
+        parent = self._entry.GetParentFileEntry()
+        if parent is None:
+            return None
+        folder = self.path.rsplit("/", 1)[0]
+        for child_name, child, is_dir in self._tree.children(parent):
+            if child_name.lower() == name.lower() and is_dir:
+                return list(self._files_under(child, f"{folder}/{child_name}"))
+        return None
+
+    def _files_under(self, node: Any, path: str) -> Iterator["DfvfsFile"]:
+        for child_name, child, is_dir in self._tree.children(node):
+            if is_dir:
+                yield from self._files_under(child, f"{path}/{child_name}")
+            else:
+                yield DfvfsFile(child, f"{path}/{child_name}", self._tree)
