@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from triage import __version__, integrity
-from triage.artifacts import Artifact, DefinitionError, load_definitions, select
+from triage.artifacts import Artifact, DefinitionError, builtin_dirs, load_definitions, select
 from triage.collect import Match, find_files
 from triage.extractors import ExtractionContext, Extractor, load_extractors
 from triage.files import BufferedFile
@@ -58,6 +58,7 @@ class RunOptions:
     max_file_size: int = 2 * 1024**3
     file_timeout: float = 300.0
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
+    extractor_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -187,6 +188,7 @@ class Run:
 
     # -- set-up -----------------------------------------------------------------------------
     def _definitions(self) -> list[Artifact]:
+        self.definition_dirs = [str(d) for d in builtin_dirs()] + list(self.options.artifact_dirs)
         artifacts = select(load_definitions(self.options.artifact_dirs), self.options.only)
         report = load_extractors()
         for name, reason in report.failures:
@@ -259,7 +261,9 @@ class Run:
             return
         source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
                   "inode": f.inode, "sha256": digests["sha256"]}
-        ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone)
+        ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,
+                                options=self.options.extractor_options,
+                                definition_dirs=self.definition_dirs)
         profile_user = ctx.user_for_path(f.path)
         produced = 0
         error: str | None = None
@@ -456,6 +460,7 @@ class Run:
             "options": {"vss": opts.sources.vss, "only": opts.only,
                         "artifact_dirs": opts.artifact_dirs, "hash_evidence": opts.hash_evidence,
                         "max_file_size": opts.max_file_size, "file_timeout": opts.file_timeout,
+                        "extractor_options": opts.extractor_options,
                         "credentials_given": bool(opts.sources.recovery_password or
                                                   opts.sources.password or opts.sources.startup_key)},
             "artifacts": [a.name for a in artifacts],

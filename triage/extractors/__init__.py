@@ -13,7 +13,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Iterator
+from typing import Any, Iterator
 
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
@@ -43,6 +43,18 @@ class ExtractionContext:
     users_by_sid: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Extractor settings from the command line (e.g. {"evtx_all": True}); unknown keys ignored.
+    options: dict[str, Any] = field(default_factory=dict)
+    # Folders of definitions (shipped first, then --artifacts DIRs): an extractor's own data
+    # lists live in their `lists/` sub-folder, so an examiner extends a list the same way.
+    definition_dirs: list[str] = field(default_factory=list)
+
+    def list_files(self, name: str) -> list[str]:
+        """Every `lists/<name>` file in the definition folders, shipped one first."""
+        import os
+
+        found = [os.path.join(d, "lists", name) for d in self.definition_dirs]
+        return [p for p in found if os.path.isfile(p)]
 
     def user_for_sid(self, sid: str | None) -> str | None:
         """Account name for a SID; the SID itself when the system does not name it."""

@@ -1,0 +1,46 @@
+"""SQLite artifacts are read from a private copy, with their -wal records, evidence untouched."""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from conftest import tree_digest
+from triage.extractors._sqlite import open_sqlite_copy
+from triage.files import LocalFile
+from triage.model import ArtifactError
+
+
+def test_uncheckpointed_wal_records_are_read_and_evidence_unchanged(tmp_path):
+    live = tmp_path / "live"
+    live.mkdir()
+    db = sqlite3.connect(live / "History")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("CREATE TABLE urls (url TEXT)")
+    db.commit()
+    db.execute("INSERT INTO urls VALUES ('https://gigafile.nu/upload')")
+    db.commit()
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for name in ("History", "History-wal"):  # the seized copy, without a -shm
+        shutil.copy(live / name, evidence / name)
+    db.close()
+    before = tree_digest(evidence)
+    with open_sqlite_copy(LocalFile(str(evidence / "History"), path="/History")) as (conn, copied):
+        assert copied == ["History-wal"]
+        assert [r["url"] for r in conn.execute("SELECT url FROM urls")] == ["https://gigafile.nu/upload"]
+        with pytest.raises(sqlite3.OperationalError):
+            conn.execute("INSERT INTO urls VALUES ('x')")
+    assert tree_digest(evidence) == before
+    assert sorted(os.listdir(evidence)) == ["History", "History-wal"]
+
+
+def test_not_sqlite_is_an_artifact_error(tmp_path):
+    junk = tmp_path / "History"
+    junk.write_bytes(b"not a database at all")
+    with pytest.raises(ArtifactError, match="not an SQLite 3 database"):
+        with open_sqlite_copy(LocalFile(str(junk), path="/History")):
+            pass
