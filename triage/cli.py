@@ -98,6 +98,8 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Artifact files larger than this many bytes are recorded, not parsed.")
 @click.option("--file-timeout", type=float, default=300.0, show_default=True,
               help="Seconds one artifact file may take before it is abandoned (0: no limit).")
+@click.option("--source-tz", help="Time zone of local-time artifacts (IANA name such as "
+              "Asia/Tokyo, or UTC+09:00). Default: the seized system's own zone.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
               "not only the catalogued ones.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -107,7 +109,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 recovery_password: str | None, password: str | None, startup_key: str | None,
                 artifact_dirs: tuple[str, ...], only: tuple[str, ...], examiner: str | None,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
-                file_timeout: float, evtx_all: bool, quiet: bool, as_json: bool) -> None:
+                file_timeout: float, source_tz: str | None, evtx_all: bool, quiet: bool,
+                as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
     EVIDENCE is a disk image (raw, split raw, E01, VMDK, VHD/VHDX, QCOW2), a directory
@@ -118,7 +121,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         sources=_source_options(vss, recovery_password, password, startup_key),
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
-        command_line=_redacted_argv(), extractor_options={"evtx_all": evtx_all})
+        command_line=_redacted_argv(), extractor_options={"evtx_all": evtx_all},
+        source_tz=source_tz)
     summary = run(options, make_reporter(quiet or as_json))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))

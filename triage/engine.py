@@ -31,6 +31,7 @@ from triage.progress import Reporter
 from triage.sources import Evidence, EvidenceError, SourceOptions, Volume, open_evidence
 from triage.store import CaseStore, iter_events, open_readonly
 from triage.sysinfo import SystemInfo, read_system_info
+from triage.timezones import resolve_zone, tzinfo
 
 BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
 EXIT_OK, EXIT_ARTIFACT_ERRORS, EXIT_USAGE, EXIT_EVIDENCE = 0, 1, 2, 3
@@ -59,6 +60,7 @@ class RunOptions:
     file_timeout: float = 300.0
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
     extractor_options: dict[str, Any] = field(default_factory=dict)
+    source_tz: str | None = None  # zone for local-time artifacts; default: the system's own
 
 
 @dataclass
@@ -203,6 +205,13 @@ class Run:
         self.load_failures = report.failures
         return artifacts
 
+    def _check_zone(self) -> None:
+        if self.options.source_tz:
+            try:
+                tzinfo(self.options.source_tz)
+            except ValueError as exc:
+                raise UsageError(f"--source-tz: {exc}") from None
+
     def _check_case_dir(self) -> None:
         case = os.path.abspath(self.options.case_dir)
         if os.path.exists(case) and not self.options.force:
@@ -226,7 +235,7 @@ class Run:
         if severity == "error":
             self.errors += 1
             self.error_lines.append(f"{where.get('path') or where.get('volume') or stage}: {message}")
-        else:
+        elif severity == "warning":
             self.warnings += 1
 
     def _process(self, match: Match, evidence: Evidence, volume: Volume, host: str | None,
@@ -280,13 +289,14 @@ class Run:
                 else str(exc)
             if produced:
                 error += f" (after {produced} events, which are kept)"
+        problems = ([error] if error else []) + ctx.errors
         self.store.add_source(**source_row, md5=digests["md5"], sha1=digests["sha1"],
-                              sha256=digests["sha256"], status="error" if error else "parsed",
-                              events=produced, error=error)
-        if error:
-            self._error("extract", error, **where)
-        for warning in ctx.warnings:
-            self._error("extract", warning, severity="warning", **where)
+                              sha256=digests["sha256"], status="error" if problems else "parsed",
+                              events=produced, error="; ".join(problems) or None)
+        for severity, messages in (("error", problems), ("warning", ctx.warnings),
+                                   ("info", ctx.notes)):
+            for message in messages:
+                self._error("extract", message, severity=severity, **where)
         self.counts[artifact.name] += produced
         self.files += 1
         self.reporter.file_done(f.path, produced)
@@ -317,6 +327,7 @@ class Run:
         started = utc_now()
         clock = time.monotonic()
         artifacts = self._definitions()
+        self._check_zone()
         self._check_case_dir()
         evidence = open_evidence(self.options.evidence, self.options.sources)
         if evidence.kind == "file" and not any(
@@ -361,6 +372,10 @@ class Run:
 
         system = self._system_info(evidence)
         users = system.users_by_sid()
+        zone = resolve_zone(opts.source_tz, system.timezone_name, system.timezone_bias_minutes,
+                            self.definition_dirs)
+        store.set_info("local_time_zone", {"zone": zone, "from": "--source-tz" if opts.source_tz
+                                           else ("system registry" if zone else None)})
         for volume in evidence.volumes:
             info = volume.describe()
             store.add_volume(evidence.name, info)
@@ -384,7 +399,7 @@ class Run:
                 continue
             self.reporter.files_found(len(matches))
             for match in matches:
-                self._process(match, evidence, volume, system.host, users, None)
+                self._process(match, evidence, volume, system.host, users, zone)
             store.commit()
 
         summary.snapshots_found = len(evidence.snapshots)
@@ -457,6 +472,8 @@ class Run:
             "snapshots": {"found": summary.snapshots_found, "processed": summary.snapshots_processed,
                           "stores": [s.__dict__ for s in evidence.snapshots]},
             "system": system.to_dict(),
+            "local_time_zone": resolve_zone(opts.source_tz, system.timezone_name,
+                                            system.timezone_bias_minutes, self.definition_dirs),
             "options": {"vss": opts.sources.vss, "only": opts.only,
                         "artifact_dirs": opts.artifact_dirs, "hash_evidence": opts.hash_evidence,
                         "max_file_size": opts.max_file_size, "file_timeout": opts.file_timeout,

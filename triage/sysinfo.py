@@ -7,13 +7,13 @@ reported, and events then carry the SID or profile name instead.
 """
 from __future__ import annotations
 
-import io
 import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 from triage.collect import find_path
 from triage.model import posix
+from triage.registry.hive import open_hive
 from triage.sources import Tree
 
 SYSTEM_HIVE = "/Windows/System32/config/SYSTEM"
@@ -47,15 +47,14 @@ class SystemInfo:
 
 
 def _open_hive(tree: Tree, path: str, info: SystemInfo) -> Any:
-    from Registry import Registry  # python-registry
-
+    """The hive at `path`, recovered from its logs when dirty (as the registry extractor does)."""
     f = find_path(tree, path)
     if f is None:
         return None
     try:
-        return Registry.Registry(io.BytesIO(f.read()))
+        return open_hive(f).registry
     except Exception as exc:
-        info.problems.append(f"{path}: unreadable hive ({type(exc).__name__}: {exc})")
+        info.problems.append(f"{path}: unreadable hive ({exc})")
         return None
 
 

@@ -43,6 +43,8 @@ class ExtractionContext:
     users_by_sid: dict[str, str] = field(default_factory=dict)
     timezone: str | None = None
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     # Extractor settings from the command line (e.g. {"evtx_all": True}); unknown keys ignored.
     options: dict[str, Any] = field(default_factory=dict)
     # Folders of definitions (shipped first, then --artifacts DIRs): an extractor's own data
@@ -73,6 +75,14 @@ class ExtractionContext:
     def warn(self, message: str) -> None:
         """A recoverable oddity in the file (kept in the case's error list as a warning)."""
         self.warnings.append(message)
+
+    def error(self, message: str) -> None:
+        """Part of the file could not be read (an error row), though extraction went on."""
+        self.errors.append(message)
+
+    def note(self, message: str) -> None:
+        """A fact about how the file was read (e.g. a hive recovered from its logs)."""
+        self.notes.append(message)
 
 
 class Extractor:

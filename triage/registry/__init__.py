@@ -1,0 +1,134 @@
+"""Registry plugins: one small module per kind of registry evidence, each hive opened once.
+
+Why a second plugin level: a hive holds dozens of artifacts (USBSTOR, UserAssist, ShellBags...).
+Parsing the hive once per artifact would multiply the cost and the log recovery; so the
+`registry` extractor opens each hive once (recovering it from its logs when dirty) and hands it
+to every plugin that declares that hive type. A plugin declares `hives` and yields Events; one
+plugin's failure is recorded against that plugin and the others still run.
+
+Plugins live in `triage/registry/plugins/` (found automatically) and may come from other
+packages through the `triage.registry_plugins` entry-point group.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import struct
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Iterator
+
+from triage.extractors import ExtractionContext
+from triage.model import Event, Timestamp, filetime
+
+ENTRY_POINT_GROUP = "triage.registry_plugins"
+HIVE_TYPES = ("SYSTEM", "SOFTWARE", "SAM", "SECURITY", "NTUSER", "USRCLASS", "AMCACHE", "DEFAULT")
+
+
+def key_time(key: Any) -> Timestamp | None:
+    """A key's last-written time at full FILETIME precision (python-registry rounds to µs)."""
+    try:
+        return filetime(key._nkrecord.unpack_qword(0x4))
+    except Exception:
+        return None
+
+
+def value_or(key: Any, name: str, default: Any = None) -> Any:
+    """A value's data, or `default` when the value is missing or unreadable."""
+    try:
+        return key.value(name).value()
+    except Exception:
+        return default
+
+
+def raw_value(key: Any, name: str) -> bytes | None:
+    try:
+        return key.value(name).raw_data()
+    except Exception:
+        return None
+
+
+def filetime_value(key: Any, name: str) -> Timestamp | None:
+    """A REG_BINARY/REG_QWORD value holding a FILETIME."""
+    raw = raw_value(key, name)
+    if raw is None or len(raw) < 8:
+        return None
+    return filetime(struct.unpack_from("<Q", raw)[0])
+
+
+@dataclass
+class HiveView:
+    """What a plugin sees: the parsed hive, its type, and its owner."""
+
+    registry: Any  # Registry.Registry
+    hive_type: str
+    path: str
+    user: str | None = None  # the profile owner for NTUSER / UsrClass
+    sid: str | None = None
+    recovered: bool = False
+    _ccs: str | None = field(default=None, repr=False)
+
+    def key(self, path: str) -> Any:
+        """A key by path below the root, or None."""
+        try:
+            return self.registry.open(path)
+        except Exception:
+            return None
+
+    def subkeys(self, path_or_key: Any) -> list[Any]:
+        key = self.key(path_or_key) if isinstance(path_or_key, str) else path_or_key
+        if key is None:
+            return []
+        try:
+            return list(key.subkeys())
+        except Exception:
+            return []
+
+    @property
+    def current_control_set(self) -> str:
+        """`ControlSet00N` from SYSTEM\\Select\\Current (ControlSet001 when absent)."""
+        if self._ccs is None:
+            select = self.key("Select")
+            current = value_or(select, "Current", 1) if select is not None else 1
+            self._ccs = f"ControlSet{int(current or 1):03d}"
+        return self._ccs
+
+
+class RegistryPlugin:
+    """Subclass, set `name` and `hives`, implement `process`."""
+
+    name: str = ""
+    hives: tuple[str, ...] = ()
+    description: str = ""
+
+    def process(self, hive: HiveView, ctx: ExtractionContext) -> Iterator[Event]:
+        raise NotImplementedError
+
+
+_PLUGINS: dict[str, type[RegistryPlugin]] = {}
+
+
+def register_plugin(cls: type[RegistryPlugin]) -> type[RegistryPlugin]:
+    if not cls.name or not cls.hives:
+        raise ValueError(f"{cls.__qualname__} needs a name and hives")
+    unknown = set(cls.hives) - set(HIVE_TYPES)
+    if unknown:
+        raise ValueError(f"{cls.__qualname__}: unknown hive type {sorted(unknown)[0]}")
+    _PLUGINS[cls.name] = cls
+    return cls
+
+
+def load_plugins() -> dict[str, type[RegistryPlugin]]:
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            loaded = entry.load()
+        except Exception:
+            continue
+        if isinstance(loaded, type) and issubclass(loaded, RegistryPlugin):
+            register_plugin(loaded)
+    from triage.registry import plugins
+
+    for module in pkgutil.iter_modules(plugins.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{plugins.__name__}.{module.name}")
+    return dict(_PLUGINS)

@@ -1,0 +1,1 @@
+"""Registry plugins, one module per kind of evidence (see triage/registry/__init__.py)."""
