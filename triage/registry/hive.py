@@ -170,6 +170,11 @@ def open_hive(f: EvidenceFile) -> OpenedHive:
     opened = OpenedHive(registry=None)
     opened.header_written = (lambda t: t.iso() if t else None)(
         filetime(struct.unpack_from("<Q", data, 12)[0]))
+    declared = _u32(data, 40)
+    if BASE_BLOCK + declared > len(data):
+        opened.problems.append(f"truncated hive: its base block declares {declared} bytes of "
+                               f"hive bins, the file holds {len(data) - BASE_BLOCK}; keys past the "
+                               "end are lost")
     if not (checksum_ok and sequences_equal):
         opened.dirty = True
         data = _recover(data, f, opened)
