@@ -36,8 +36,8 @@ def make_recycle_tree(root: Path, corrupt: bool = False) -> Path:
     alice.mkdir(parents=True)
     bob.mkdir(parents=True)
     (root / "Users" / "alice").mkdir(parents=True)
-    (alice / "$IAAAAAA.xlsx").write_bytes(build_i_file("C:\\Users\\alice\\顧客.xlsx", 12, FT_1))
-    (alice / "$RAAAAAA.xlsx").write_bytes(b"customer-list")
+    (alice / "$IAAAAAA.csv").write_bytes(build_i_file("C:\\Users\\alice\\顧客.csv", 12, FT_1))
+    (alice / "$RAAAAAA.csv").write_bytes(b"customer-list")
     (bob / "$IBBBBBB.txt").write_bytes(build_i_file("C:\\Users\\bob\\notes.txt", 5, FT_2, version=1))
     if corrupt:
         (bob / "$ICORRUPT.txt").write_bytes(b"\x07\x00\x00\x00garbage")

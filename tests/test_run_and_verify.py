@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import ALICE, make_recycle_tree, read_jsonl, tree_digest
 
 FIELDS = ["timestamp", "timestamp_desc", "artifact", "family", "extractor", "message", "user",
-          "host", "source", "data", "event_hash"]
+          "host", "source", "data", "event_hash", "tags"]
 
 
 def run_case(cli, evidence: Path, case: Path, *extra: str):
@@ -30,9 +30,9 @@ def test_run_writes_case_folder_with_contract_fields(cli, recycle_tree, tmp_path
     assert first["timestamp"] == "2026-03-02T01:02:03.1234567Z"
     assert first["timestamp_desc"] == "Deleted"
     assert first["artifact"] == "RecycleBin" and first["family"] == "deleted"
-    assert first["source"]["path"] == f"/$Recycle.Bin/{ALICE}/$IAAAAAA.xlsx"
+    assert first["source"]["path"] == f"/$Recycle.Bin/{ALICE}/$IAAAAAA.csv"
     assert first["source"]["evidence"] == "evidence" and first["source"]["volume"] == "dir"
-    assert first["data"]["original_path"] == "C:\\Users\\alice\\顧客.xlsx"
+    assert first["data"]["original_path"] == "C:\\Users\\alice\\顧客.csv"
     assert first["data"]["r_present"] is True
     assert events[1]["timestamp"] == "2026-03-02T02:02:03.1234567Z"
     manifest = json.loads((case / "manifest.json").read_text())
@@ -172,13 +172,13 @@ def test_bad_evidence_gets_one_line_and_exit_3(cli, tmp_path):
 
 
 def test_single_artifact_file_is_evidence(cli, recycle_tree, tmp_path):
-    single = recycle_tree / "$Recycle.Bin" / ALICE / "$IAAAAAA.xlsx"
+    single = recycle_tree / "$Recycle.Bin" / ALICE / "$IAAAAAA.csv"
     case = tmp_path / "c"
     assert run_case(cli, single, case).exit_code == 0
     events = read_jsonl(case)
     assert len(events) == 1
     assert events[0]["source"]["volume"] == "file"
-    assert events[0]["data"]["original_path"].endswith("顧客.xlsx")
+    assert events[0]["data"]["original_path"].endswith("顧客.csv")
 
 
 def test_only_filters_by_name_or_family(cli, recycle_tree, tmp_path):

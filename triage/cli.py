@@ -21,6 +21,7 @@ from rich.table import Table
 
 from triage import __version__
 from triage.artifacts import DefinitionError, load_definitions
+from triage.detection.rules import RuleError
 from triage.engine import (EXIT_EVIDENCE, EXIT_USAGE, RunOptions, RunSummary, UsageError, run)
 from triage.progress import make_reporter
 from triage.sources import EvidenceError, SourceOptions
@@ -39,7 +40,7 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (UsageError, DefinitionError) as exc:
+        except (UsageError, DefinitionError, RuleError) as exc:
             _fail(EXIT_USAGE, str(exc))
         except EvidenceError as exc:
             _fail(EXIT_EVIDENCE, str(exc))
@@ -98,6 +99,9 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Artifact files larger than this many bytes are recorded, not parsed.")
 @click.option("--file-timeout", type=float, default=300.0, show_default=True,
               help="Seconds one artifact file may take before it is abandoned (0: no limit).")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(),
+              help="Extra folder of detection rules (repeatable).")
+@click.option("--no-builtin-rules", is_flag=True, help="Evaluate only the rules of --rules.")
 @click.option("--source-tz", help="Time zone of local-time artifacts (IANA name such as "
               "Asia/Tokyo, or UTC+09:00). Default: the seized system's own zone.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
@@ -109,8 +113,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 recovery_password: str | None, password: str | None, startup_key: str | None,
                 artifact_dirs: tuple[str, ...], only: tuple[str, ...], examiner: str | None,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
-                file_timeout: float, source_tz: str | None, evtx_all: bool, quiet: bool,
-                as_json: bool) -> None:
+                file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
+                source_tz: str | None, evtx_all: bool, quiet: bool, as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
     EVIDENCE is a disk image (raw, split raw, E01, VMDK, VHD/VHDX, QCOW2), a directory
@@ -122,7 +126,7 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
         command_line=_redacted_argv(), extractor_options={"evtx_all": evtx_all},
-        source_tz=source_tz)
+        source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules)
     summary = run(options, make_reporter(quiet or as_json))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
@@ -173,6 +177,12 @@ def _print_summary(summary: RunSummary) -> None:
         if computed:
             console.print(f"evidence MD5 {computed.get('md5')}  SHA-256 {computed.get('sha256')}")
         console.print(f"evidence hash verification: {summary.evidence_hashes.get('verification')}")
+    if summary.finding_lines:
+        console.print(f"[bold]findings[/]: " + ", ".join(f"{n} {sev}" for sev, n in summary.findings.items()))
+        for line in summary.finding_lines[:20]:
+            console.print(f"  {line}", markup=False)
+        if len(summary.finding_lines) > 20:
+            console.print(f"  ... {len(summary.finding_lines) - 20} more in case.sqlite (findings)")
     for line in summary.error_lines[:10]:
         console.print(f"[red]error[/] {line}", markup=True, highlight=False)
     if len(summary.error_lines) > 10:
@@ -232,6 +242,73 @@ def artifacts_command(artifact_dirs: tuple[str, ...], as_json: bool) -> None:
     Console(width=max(120, Console().width)).print(table)
     for name, reason in report.failures:
         click.echo(f"plugin {name} failed to load: {reason}", err=True)
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """List, validate and run detection rules."""
+
+
+@rules_group.command("list")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+@guarded
+def rules_list(rule_dirs: tuple[str, ...], as_json: bool) -> None:
+    """List the shipped rules (and those of --rules folders)."""
+    from triage.detection import load_rules
+
+    rules = load_rules(rule_dirs)
+    if as_json:
+        click.echo(json.dumps([r.summary() for r in rules], indent=2, ensure_ascii=False))
+        return
+    table = Table(title="detection rules")
+    for column in ("id", "severity", "kind", "ATT&CK", "title"):
+        table.add_column(column, overflow="fold")
+    for r in rules:
+        table.add_row(r.id, r.severity, r.kind, r.attack or "", r.title)
+    Console(width=max(120, Console().width)).print(table)
+
+
+@rules_group.command("validate")
+@click.argument("rule_dir", type=click.Path(exists=True, file_okay=False))
+@guarded
+def rules_validate(rule_dir: str) -> None:
+    """Check every rule file in RULE_DIR; exit 2 naming the file, line and field of an error."""
+    from triage.detection import load_rules
+
+    rules = load_rules([rule_dir], builtin=False)
+    click.echo(f"{rule_dir}: {len(rules)} rule(s) valid")
+
+
+@rules_group.command("run")
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule folder.")
+@click.option("--no-builtin-rules", is_flag=True, help="Evaluate only the rules of --rules.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@guarded
+def rules_run(case_dir: str, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
+              as_json: bool) -> None:
+    """Re-evaluate rules on an existing case (the evidence is not read again).
+
+    Replaces the case's findings, rewrites the timeline files' tags and the manifest (which
+    records the re-run), so `triage verify` keeps covering the case.
+    """
+    from triage.rerun import rerun_rules
+
+    result = rerun_rules(case_dir, list(rule_dirs), builtin=not no_builtin_rules,
+                         command_line=_redacted_argv())
+    lines = [{"rule": f.rule.id, "severity": f.rule.severity, "title": f.rule.title,
+              "explanation": f.explanation, "first": f.span()[0], "last": f.span()[1],
+              "events": f.total} for f in result.findings]
+    if as_json:
+        click.echo(json.dumps({"findings": lines, "rule_errors": [
+            {"rule": r.id, "error": m} for r, m in result.rule_errors]}, indent=2, ensure_ascii=False))
+    else:
+        for line in lines:
+            click.echo(f"[{line['severity']}] {line['rule']} {line['title']}: {line['explanation']}")
+        for rule, message in result.rule_errors:
+            click.echo(f"rule {rule.id} skipped: {message}", err=True)
+        click.echo(f"{len(lines)} finding(s)")
 
 
 @main.command("info")

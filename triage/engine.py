@@ -26,10 +26,11 @@ from triage.collect import Match, find_files
 from triage.extractors import ExtractionContext, Extractor, load_extractors
 from triage.files import BufferedFile
 from triage.model import Event, Timestamp
-from triage.outputs import csv_timeline, jsonl
+from triage.case import write_outputs
+from triage.detection import detect, load_rules
 from triage.progress import Reporter
 from triage.sources import Evidence, EvidenceError, SourceOptions, Volume, open_evidence
-from triage.store import CaseStore, iter_events, open_readonly
+from triage.store import CaseStore
 from triage.sysinfo import SystemInfo, read_system_info
 from triage.timezones import resolve_zone, tzinfo
 
@@ -60,6 +61,8 @@ class RunOptions:
     file_timeout: float = 300.0
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
     extractor_options: dict[str, Any] = field(default_factory=dict)
+    rule_dirs: list[str] = field(default_factory=list)
+    builtin_rules: bool = True
     source_tz: str | None = None  # zone for local-time artifacts; default: the system's own
 
 
@@ -80,6 +83,8 @@ class RunSummary:
     evidence_hashes: dict[str, Any] | None = None
     duration_s: float = 0.0
     error_lines: list[str] = field(default_factory=list)
+    findings: dict[str, int] = field(default_factory=dict)
+    finding_lines: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -92,6 +97,7 @@ class RunSummary:
                 "snapshots": {"found": self.snapshots_found, "processed": self.snapshots_processed},
                 "chain_head": self.chain_head, "manifest_sha256": self.manifest_sha256,
                 "evidence_hashes": self.evidence_hashes, "duration_s": round(self.duration_s, 3),
+                "findings": self.findings, "finding_list": self.finding_lines,
                 "exit_code": self.exit_code}
 
 
@@ -327,6 +333,7 @@ class Run:
         started = utc_now()
         clock = time.monotonic()
         artifacts = self._definitions()
+        self.rules = load_rules(self.options.rule_dirs, builtin=self.options.builtin_rules)
         self._check_zone()
         self._check_case_dir()
         evidence = open_evidence(self.options.evidence, self.options.sources)
@@ -416,14 +423,14 @@ class Run:
         }.items():
             store.set_info(key, value)
         store.close()
-        db = open_readonly(os.path.join(work, "case.sqlite"))
-        try:
-            with open(os.path.join(work, "timeline.jsonl"), "w", encoding="utf-8", newline="\n") as out:
-                jsonl.write(iter_events(db), out)
-            with open(os.path.join(work, "timeline.csv"), "w", encoding="utf-8", newline="") as out:
-                csv_timeline.write(iter_events(db), out)
-        finally:
-            db.close()
+        detection = detect(os.path.join(work, "case.sqlite"), self.rules,
+                           tzinfo(zone) if zone else None)
+        summary.findings = detection.by_severity()
+        summary.finding_lines = [f"[{f.rule.severity}] {f.rule.id} {f.rule.title}: {f.explanation}"
+                                 for f in detection.findings]
+        for rule, message in detection.rule_errors:
+            self.warnings += 1
+            self.error_lines.append(f"rule {rule.id} skipped: {message}")
 
         summary.events, summary.chain_head = count, head
         summary.files, summary.errors, summary.warnings = self.files, self.errors, self.warnings
@@ -431,9 +438,7 @@ class Run:
         summary.error_lines = self.error_lines
         summary.duration_s = time.monotonic() - clock
         manifest = self._manifest(work, evidence, system, artifacts, summary, started)
-        from triage.manifest import write_manifest
-
-        summary.manifest_sha256 = write_manifest(work, manifest)
+        summary.manifest_sha256 = write_outputs(work, manifest)
         self._publish(work)
         self.reporter.stop()
         return summary
@@ -482,7 +487,10 @@ class Run:
                                                   opts.sources.password or opts.sources.startup_key)},
             "artifacts": [a.name for a in artifacts],
             "counts": {"events": summary.events, "files": summary.files, "errors": summary.errors,
-                       "warnings": summary.warnings, "per_artifact": summary.per_artifact},
+                       "warnings": summary.warnings, "per_artifact": summary.per_artifact,
+                       "findings": summary.findings},
+            "rules": {"builtin": opts.builtin_rules, "dirs": opts.rule_dirs,
+                      "ids": sorted(r.id for r in self.rules)},
             "timeline": {"order": "timestamp, then event_hash", "chain_seed": integrity.CHAIN_SEED,
                          "chain_head": summary.chain_head, "events": summary.events},
         }

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from typing import Iterable, TextIO
+from typing import Iterable, Mapping, TextIO
 
 COLUMNS = ("message", "datetime", "timestamp_desc", "timestamp", "artifact", "family",
            "extractor", "user", "host", "evidence", "volume", "path", "inode", "sha256", "data",
-           "event_hash")
+           "event_hash", "tag")
 
 
-def write(rows: Iterable[sqlite3.Row], out: TextIO) -> int:
+def write(rows: Iterable[sqlite3.Row], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
+    tags = tags or {}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     count = 0
@@ -25,6 +26,6 @@ def write(rows: Iterable[sqlite3.Row], out: TextIO) -> int:
                          row["artifact"], row["family"], row["extractor"], row["user"] or "",
                          row["host"] or "", row["evidence"], row["volume"], row["path"],
                          "" if row["inode"] is None else row["inode"], row["sha256"], row["data"],
-                         row["event_hash"]])
+                         row["event_hash"], ",".join(tags.get(row["seq"], []))])
         count += 1
     return count
