@@ -32,7 +32,7 @@ def e01_case(tmp_path_factory):
 
 def _comparable(events: list[dict]) -> list[tuple]:
     """What must not depend on the container: everything but the evidence name and hash."""
-    return sorted((e["timestamp"], e["timestamp_desc"], e["message"], e["user"], e["host"],
+    return sorted((e["timestamp"] or "", e["timestamp_desc"], e["message"], e["user"], e["host"],
                    e["source"]["volume"], e["source"]["path"], e["source"]["inode"],
                    e["source"]["sha256"], json.dumps(e["data"], sort_keys=True)) for e in events)
 
