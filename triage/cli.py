@@ -102,6 +102,8 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(),
               help="Extra folder of detection rules (repeatable).")
 @click.option("--no-builtin-rules", is_flag=True, help="Evaluate only the rules of --rules.")
+@click.option("--sigma", "sigma_dirs", multiple=True, type=click.Path(),
+              help="Folder of Sigma rules for event-log events (repeatable).")
 @click.option("--source-tz", help="Time zone of local-time artifacts (IANA name such as "
               "Asia/Tokyo, or UTC+09:00). Default: the seized system's own zone.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
@@ -114,7 +116,7 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 artifact_dirs: tuple[str, ...], only: tuple[str, ...], examiner: str | None,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
                 file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
-                source_tz: str | None, evtx_all: bool, quiet: bool, as_json: bool) -> None:
+                sigma_dirs: tuple[str, ...], source_tz: str | None, evtx_all: bool, quiet: bool, as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
     EVIDENCE is a disk image (raw, split raw, E01, VMDK, VHD/VHDX, QCOW2), a directory
@@ -126,7 +128,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
         command_line=_redacted_argv(), extractor_options={"evtx_all": evtx_all},
-        source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules)
+        source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules,
+        sigma_dirs=list(sigma_dirs))
     summary = run(options, make_reporter(quiet or as_json))
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
@@ -251,13 +254,15 @@ def rules_group() -> None:
 
 @rules_group.command("list")
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule folder.")
+@click.option("--sigma", "sigma_dirs", multiple=True, type=click.Path(), help="Sigma rule folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 @guarded
-def rules_list(rule_dirs: tuple[str, ...], as_json: bool) -> None:
-    """List the shipped rules (and those of --rules folders)."""
+def rules_list(rule_dirs: tuple[str, ...], sigma_dirs: tuple[str, ...], as_json: bool) -> None:
+    """List the shipped rules (and those of --rules and --sigma folders)."""
     from triage.detection import load_rules
+    from triage.detection.sigma import load_sigma_rules
 
-    rules = load_rules(rule_dirs)
+    rules = load_rules(rule_dirs) + load_sigma_rules(sigma_dirs)
     if as_json:
         click.echo(json.dumps([r.summary() for r in rules], indent=2, ensure_ascii=False))
         return
@@ -284,10 +289,11 @@ def rules_validate(rule_dir: str) -> None:
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(), help="Extra rule folder.")
 @click.option("--no-builtin-rules", is_flag=True, help="Evaluate only the rules of --rules.")
+@click.option("--sigma", "sigma_dirs", multiple=True, type=click.Path(), help="Sigma rule folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @guarded
 def rules_run(case_dir: str, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
-              as_json: bool) -> None:
+              sigma_dirs: tuple[str, ...], as_json: bool) -> None:
     """Re-evaluate rules on an existing case (the evidence is not read again).
 
     Replaces the case's findings, rewrites the timeline files' tags and the manifest (which
@@ -296,7 +302,7 @@ def rules_run(case_dir: str, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
     from triage.rerun import rerun_rules
 
     result = rerun_rules(case_dir, list(rule_dirs), builtin=not no_builtin_rules,
-                         command_line=_redacted_argv())
+                         command_line=_redacted_argv(), sigma_dirs=list(sigma_dirs))
     lines = [{"rule": f.rule.id, "severity": f.rule.severity, "title": f.rule.title,
               "explanation": f.explanation, "first": f.span()[0], "last": f.span()[1],
               "events": f.total} for f in result.findings]

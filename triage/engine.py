@@ -28,6 +28,7 @@ from triage.files import BufferedFile
 from triage.model import Event, Timestamp
 from triage.case import write_outputs
 from triage.detection import detect, load_rules
+from triage.detection.sigma import load_sigma_rules
 from triage.progress import Reporter
 from triage.sources import Evidence, EvidenceError, SourceOptions, Volume, open_evidence
 from triage.store import CaseStore
@@ -62,6 +63,7 @@ class RunOptions:
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
     extractor_options: dict[str, Any] = field(default_factory=dict)
     rule_dirs: list[str] = field(default_factory=list)
+    sigma_dirs: list[str] = field(default_factory=list)
     builtin_rules: bool = True
     source_tz: str | None = None  # zone for local-time artifacts; default: the system's own
 
@@ -333,7 +335,8 @@ class Run:
         started = utc_now()
         clock = time.monotonic()
         artifacts = self._definitions()
-        self.rules = load_rules(self.options.rule_dirs, builtin=self.options.builtin_rules)
+        self.rules = load_rules(self.options.rule_dirs, builtin=self.options.builtin_rules) + \
+            load_sigma_rules(self.options.sigma_dirs)
         self._check_zone()
         self._check_case_dir()
         evidence = open_evidence(self.options.evidence, self.options.sources)
@@ -490,6 +493,7 @@ class Run:
                        "warnings": summary.warnings, "per_artifact": summary.per_artifact,
                        "findings": summary.findings},
             "rules": {"builtin": opts.builtin_rules, "dirs": opts.rule_dirs,
+                      "sigma_dirs": opts.sigma_dirs,
                       "ids": sorted(r.id for r in self.rules)},
             "timeline": {"order": "timestamp, then event_hash", "chain_seed": integrity.CHAIN_SEED,
                          "chain_head": summary.chain_head, "events": summary.events},

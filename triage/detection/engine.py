@@ -60,7 +60,22 @@ class DetectionResult:
         return dict(counts)
 
 
+def _flatten(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _flatten(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _flatten(v)
+    elif value is not None:
+        yield str(value)
+
+
 def field_value(record: dict[str, Any], path: str) -> Any:
+    if path == "_text":  # every text of the event: for Sigma keywords
+        if "_text" not in record:
+            record["_text"] = "\n".join([record.get("message") or "", *_flatten(record.get("data"))])
+        return record["_text"]
     value: Any = record
     for part in path.split("."):
         if isinstance(value, dict):
