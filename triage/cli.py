@@ -181,7 +181,7 @@ def _print_summary(summary: RunSummary) -> None:
             console.print(f"evidence MD5 {computed.get('md5')}  SHA-256 {computed.get('sha256')}")
         console.print(f"evidence hash verification: {summary.evidence_hashes.get('verification')}")
     if summary.finding_lines:
-        console.print(f"[bold]findings[/]: " + ", ".join(f"{n} {sev}" for sev, n in summary.findings.items()))
+        console.print("[bold]findings[/]: " + ", ".join(f"{n} {sev}" for sev, n in summary.findings.items()))
         for line in summary.finding_lines[:20]:
             console.print(f"  {line}", markup=False)
         if len(summary.finding_lines) > 20:

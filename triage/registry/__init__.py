@@ -41,11 +41,91 @@ def value_or(key: Any, name: str, default: Any = None) -> Any:
         return default
 
 
-def raw_value(key: Any, name: str) -> bytes | None:
+def find_value(key: Any, name: str) -> Any:
+    """The registry value object, or None when absent."""
     try:
-        return key.value(name).raw_data()
+        for value in key.values():
+            if value.name().lower() == name.lower():
+                return value
     except Exception:
         return None
+    return None
+
+
+def value_bytes(value: Any) -> bytes:
+    """A value's data bytes, exactly as long as the value record says.
+
+    python-registry reads FILETIME (0x10) and QWORD typed data with a fixed or unbounded length
+    and so returns garbage for a value that is too short; the vk record is read directly here:
+    data of 4 bytes or less sits in the record itself, longer data in the cell it points to.
+    """
+    try:
+        vk = value._vkrecord
+        length = vk.unpack_dword(0x4)
+        if length >= 0x80000000:
+            start = vk.absolute_offset(0x8)
+            return bytes(vk._buf[start:start + min(length - 0x80000000, 4)])
+        if length <= 0x3FD8:
+            cell = vk.abs_offset_from_hbin_offset(vk.unpack_dword(0x8))
+            room = -struct.unpack_from("<i", vk._buf, cell)[0] - 4
+            return bytes(vk._buf[cell + 4:cell + 4 + min(length, max(room, 0))])
+    except Exception:
+        pass
+    return bytes(value.raw_data() or b"")
+
+
+def text_value(key: Any, name: str, ctx: ExtractionContext) -> str | None:
+    """A REG_SZ/REG_EXPAND_SZ value; a value of another type is skipped with a warning."""
+    value = find_value(key, name)
+    if value is None:
+        return None
+    try:
+        data = value.value()
+    except Exception as exc:
+        ctx.warn(f"{key.path()}: value {name} unreadable ({type(exc).__name__}): skipped")
+        return None
+    if isinstance(data, str):
+        return data.rstrip("\x00") or None
+    ctx.warn(f"{key.path()}: value {name} is {value.value_type_str()}, not a string: skipped")
+    return None
+
+
+def strings_value(key: Any, name: str, ctx: ExtractionContext) -> list[str]:
+    """A REG_MULTI_SZ value as its non-empty strings (a single REG_SZ is accepted)."""
+    value = find_value(key, name)
+    if value is None:
+        return []
+    try:
+        data = value.value()
+    except Exception as exc:
+        ctx.warn(f"{key.path()}: value {name} unreadable ({type(exc).__name__}): skipped")
+        return []
+    if isinstance(data, str):
+        data = [data]
+    if not isinstance(data, list):
+        ctx.warn(f"{key.path()}: value {name} is {value.value_type_str()}, not strings: skipped")
+        return []
+    return [s for s in data if isinstance(s, str) and s]
+
+
+def subkey(key: Any, name: str) -> Any:
+    try:
+        return key.subkey(name)
+    except Exception:
+        return None
+
+
+def subkeys(key: Any) -> list[Any]:
+    try:
+        return list(key.subkeys()) if key is not None else []
+    except Exception:
+        return []
+
+
+def raw_value(key: Any, name: str) -> bytes | None:
+    """A value's bytes exactly as stored (None when the value is absent)."""
+    value = find_value(key, name)
+    return None if value is None else value_bytes(value)
 
 
 def filetime_value(key: Any, name: str) -> Timestamp | None:
