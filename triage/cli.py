@@ -317,6 +317,34 @@ def rules_run(case_dir: str, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
         click.echo(f"{len(lines)} finding(s)")
 
 
+@main.command("usb")
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the devices as JSON.")
+@guarded
+def usb_command(case_dir: str, as_json: bool) -> None:
+    """Removable devices of a case: one record per device, from every source that saw it."""
+    from triage.analysis.devices import read_devices
+
+    devices = read_devices(os.path.join(case_dir, "case.sqlite"))
+    if as_json:
+        click.echo(json.dumps(devices, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"removable and portable devices ({len(devices)})", show_lines=True)
+    for column in ("#", "kind", "device", "serial", "first connected", "last connected",
+                   "last removed", "letters / volumes", "users", "files opened"):
+        table.add_column(column, overflow="fold")
+    for d in devices:
+        name = d["friendly_name"] or " ".join(x for x in (d["vendor"], d["product"]) if x) or "?"
+        volumes = ", ".join(d["drive_letters"] + [f"{l} ({s})" for l, s in
+                                                  zip(d["volume_labels"], d["volume_serials"])])
+        table.add_row(str(d["id"]), d["kind"] or "", name, d["serial"] or "",
+                      f"{d['first_connected'] or ''}\n{d['first_connected_source'] or ''}",
+                      f"{d['last_connected'] or ''}\n{d['last_connected_source'] or ''}",
+                      f"{d['last_removed'] or ''}\n{d['last_removed_source'] or ''}",
+                      volumes, ", ".join(d["users"]), str(len(d["files_opened"])))
+    Console(width=max(160, Console().width)).print(table)
+
+
 @main.command("info")
 @click.argument("evidence", type=click.Path())
 @_credential_options

@@ -26,6 +26,7 @@ from triage.collect import Match, find_files
 from triage.extractors import ExtractionContext, Extractor, load_extractors
 from triage.files import BufferedFile
 from triage.model import Event, Timestamp
+from triage.analysis import run_analyses
 from triage.case import write_outputs
 from triage.detection import detect, load_rules
 from triage.detection.sigma import load_sigma_rules
@@ -86,6 +87,7 @@ class RunSummary:
     duration_s: float = 0.0
     error_lines: list[str] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
+    entities: dict[str, int] = field(default_factory=dict)
     finding_lines: list[str] = field(default_factory=list)
 
     @property
@@ -100,6 +102,7 @@ class RunSummary:
                 "chain_head": self.chain_head, "manifest_sha256": self.manifest_sha256,
                 "evidence_hashes": self.evidence_hashes, "duration_s": round(self.duration_s, 3),
                 "findings": self.findings, "finding_list": self.finding_lines,
+                "entities": self.entities,
                 "exit_code": self.exit_code}
 
 
@@ -426,6 +429,7 @@ class Run:
         }.items():
             store.set_info(key, value)
         store.close()
+        summary.entities = run_analyses(os.path.join(work, "case.sqlite"))
         detection = detect(os.path.join(work, "case.sqlite"), self.rules,
                            tzinfo(zone) if zone else None)
         summary.findings = detection.by_severity()
@@ -491,7 +495,7 @@ class Run:
             "artifacts": [a.name for a in artifacts],
             "counts": {"events": summary.events, "files": summary.files, "errors": summary.errors,
                        "warnings": summary.warnings, "per_artifact": summary.per_artifact,
-                       "findings": summary.findings},
+                       "findings": summary.findings, "entities": summary.entities},
             "rules": {"builtin": opts.builtin_rules, "dirs": opts.rule_dirs,
                       "sigma_dirs": opts.sigma_dirs,
                       "ids": sorted(r.id for r in self.rules)},
