@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FILETIME_EPOCH_DELTA = 116444736000000000  # 100 ns ticks between 1601-01-01 and 1970-01-01
+FILETIME_MAX = 2650467743999999999  # 9999-12-31T23:59:59.9999999Z: later values are not dates
 _NS = 1_000_000_000
 
 
@@ -65,8 +66,9 @@ class Timestamp:
 
 
 def filetime(value: int) -> Timestamp | None:
-    """FILETIME (100 ns ticks since 1601, UTC) to Timestamp; 0 and all-ones mean "not set"."""
-    if not value or value >= 0x7FFFFFFFFFFFFFFF:
+    """FILETIME (100 ns ticks since 1601, UTC) to Timestamp; 0, all-ones and values past the
+    year 9999 (garbage in a damaged record) mean "not set"."""
+    if not value or value > FILETIME_MAX:
         return None
     return Timestamp((value - FILETIME_EPOCH_DELTA) * 100, 7)
 
