@@ -1,10 +1,11 @@
 """Open an SQLite artifact (browser history, activity databases) safely, never in place.
 
-Why a copy: opening a database in place may write to it (a -shm file, a WAL checkpoint), and
-the evidence must never change; and the `-wal` / `-journal` files beside it hold records not
-yet written to the main file, which an examiner needs. So the main file and those companions
-are copied to a private temporary folder and the copy is opened read-only, letting SQLite read
-the WAL as it would on the live system. Sizes are bounded by the engine's --max-file-size.
+Why a copy: opening a database in place may write to it (a -shm file, a WAL checkpoint, a
+journal rollback), and the evidence must never change; and the `-wal` / `-journal` files beside
+it hold records not yet written to the main file, which an examiner needs. So the main file and
+those companions are copied to a private temporary folder and only the copy is opened, letting
+SQLite read the WAL (or roll back an interrupted write) as it would on the live system. Sizes
+are bounded by the engine's --max-file-size.
 """
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ def open_sqlite_copy(f: EvidenceFile) -> Iterator[tuple[sqlite3.Connection, list
                 _copy(companion, main + suffix)
                 copied.append(companion.name)
         try:
-            # Read-only on the copy; the WAL is applied by SQLite as it reads.
-            db = sqlite3.connect(f"file:{main}?mode=ro", uri=True)
+            # The private copy is opened read-write so SQLite can do what it would on the live
+            # system: apply the WAL, or roll back a hot journal left by an interrupted write
+            # (read-only, it refuses such a file). The evidence itself is never opened.
+            db = sqlite3.connect(f"file:{main}?mode=rw", uri=True)
             db.row_factory = sqlite3.Row
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
