@@ -67,9 +67,9 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
     if not paths:
         raise DefinitionError(f"{where}: field 'paths' is empty")
     for number, path in enumerate(paths, 1):
-        if not isinstance(path, str) or not path.startswith("/"):
+        if not isinstance(path, str) or not (path.startswith("/") or path == "@volume"):
             raise DefinitionError(f"{where}: field 'paths' item {number} must be a string "
-                                  "starting with '/' (a path from the volume root)")
+                                  "starting with '/' (a path from the volume root) or '@volume'")
     return Artifact(name=entry["name"].strip(), family=entry["family"].strip(),
                     extractor=entry["extractor"].strip(), paths=tuple(paths),
                     doc=(entry.get("doc") or "").strip(), max_size=entry.get("max_size"),

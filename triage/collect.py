@@ -11,7 +11,7 @@ drive, is matched by file name against each pattern's last segment (`by_name`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any, Iterator
 
@@ -25,6 +25,10 @@ class _State:
     artifact_index: int
     segments: tuple[str, ...]  # lower-cased pattern segments
     position: int
+    stream: str | None = None  # `/$Extend/$UsnJrnl:$J`: the NTFS data stream wanted
+
+
+VOLUME_PATH = "@volume"  # a definition path naming the raw volume itself (e.g. FAT deleted entries)
 
 
 @dataclass
@@ -48,14 +52,14 @@ def _advance(state: _State, name: str, is_dir: bool) -> tuple[list[_State], bool
         complete = False
         if is_dir:
             carried.append(state)  # ** swallows this folder too
-        rest = _State(state.artifact_index, segs, pos + 1)
+        rest = replace(state, position=pos + 1)
         more, done = _advance(rest, name, is_dir)
         return carried + more, complete or done
     if not fnmatchcase(name, seg):
         return [], False
     if pos == len(segs) - 1:
         return [], not is_dir
-    return ([_State(state.artifact_index, segs, pos + 1)] if is_dir else []), False
+    return ([replace(state, position=pos + 1)] if is_dir else []), False
 
 
 def find_files(tree: Tree, artifacts: list[Artifact], by_name: bool = False) -> Iterator[Match]:
@@ -63,7 +67,20 @@ def find_files(tree: Tree, artifacts: list[Artifact], by_name: bool = False) -> 
     if by_name:
         yield from _match_by_name(tree, tree.root(), "", artifacts)
         return
-    states = [_State(i, _segments(p), 0) for i, a in enumerate(artifacts) for p in a.paths]
+    states = []
+    for i, artifact in enumerate(artifacts):
+        for pattern in artifact.paths:
+            if pattern.strip("/") == VOLUME_PATH:
+                volume = getattr(tree, "volume_file", lambda: None)()
+                if volume is not None:
+                    yield Match(artifact, volume)
+                continue
+            segments = _segments(pattern)
+            stream = None
+            if segments and ":" in segments[-1]:
+                last, stream = segments[-1].split(":", 1)
+                segments = segments[:-1] + (last,)
+            states.append(_State(i, segments, 0, stream))
     yield from _walk(tree, tree.root(), "", states, artifacts, set())
 
 
@@ -73,17 +90,24 @@ def _walk(tree: Tree, node: Any, path: str, states: list[_State], artifacts: lis
         lower = name.lower()
         child_path = f"{path}/{name}"
         next_states: list[_State] = []
-        matched: list[int] = []
+        matched: list[tuple[int, str | None]] = []
         for state in states:
             carried, complete = _advance(state, lower, is_dir)
             next_states.extend(carried)
             if complete:
-                matched.append(state.artifact_index)
-        for index in dict.fromkeys(matched):
-            key = (index, child_path)
-            if key not in seen:
-                seen.add(key)
+                matched.append((state.artifact_index, state.stream))
+        for index, stream in dict.fromkeys(matched):
+            key = (index, f"{child_path}:{stream}" if stream else child_path)
+            if key in seen:
+                continue
+            seen.add(key)
+            if stream is None:
                 yield Match(artifacts[index], tree.file(child, child_path))
+                continue
+            opener = getattr(tree, "stream", None)
+            found = opener(child, child_path, stream) if opener else None
+            if found is not None:
+                yield Match(artifacts[index], found)
         if is_dir and next_states:
             yield from _walk(tree, child, child_path, list(dict.fromkeys(next_states)), artifacts, seen)
 

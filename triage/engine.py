@@ -260,6 +260,10 @@ class Run:
         source_row = {"evidence": evidence.name, "volume": volume.id, "path": f.path,
                       "inode": f.inode, "size": f.size, "artifact": artifact.name,
                       "extractor": extractor.name}
+        if getattr(f, "hash_exempt", False):  # a raw volume: parsed in place, never read whole
+            self._run_extractor(artifact, extractor, f, evidence, volume, host, users, timezone,
+                                where, source_row, {"md5": None, "sha1": None, "sha256": None})
+            return
         if f.size > limit:
             reason = f"file of {f.size} bytes is over the {limit}-byte limit: not parsed"
             self.store.add_source(**source_row, status="skipped", events=0, error=reason)
@@ -279,6 +283,15 @@ class Run:
             self.store.add_source(**source_row, status="unreadable", events=0, error=reason)
             self._error("read", reason, **where)
             return
+        self._run_extractor(artifact, extractor, readable, evidence, volume, host, users,
+                            timezone, where, source_row, digests)
+
+    def _run_extractor(self, artifact: Artifact, extractor: Extractor, readable: Any,
+                       evidence: Evidence, volume: Volume, host: str | None,
+                       users: dict[str, str], timezone: str | None, where: dict[str, Any],
+                       source_row: dict[str, Any], digests: dict[str, Any]) -> None:
+        assert self.store is not None
+        f = readable
         source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
                   "inode": f.inode, "sha256": digests["sha256"]}
         ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,

@@ -134,5 +134,11 @@ class BufferedFile:
     def sibling_folder(self, name: str) -> "list[EvidenceFile] | None":
         return self.inner.sibling_folder(name)
 
+    def __getattr__(self, name: str):
+        """Anything else the original offers (a stream's `extents()`, a volume's `fs_type`)."""
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
 
 Opener = Callable[[], BinaryIO]
