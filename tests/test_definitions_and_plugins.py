@@ -154,3 +154,12 @@ def test_plugin_from_outside_the_package_is_discovered_and_run(tmp_path, recycle
         ("2023-11-14T22:14:20Z", "quit", "thirdparty_notes", "alice"),
     ]
     assert events[0]["source"]["path"] == "/Users/alice/todo.notes"
+
+
+def test_off_by_default_artifacts_run_only_when_named():
+    on = Artifact("On", "filesystem", "x", ("/a",))
+    off = Artifact("Off", "filesystem", "y", ("/b",), default=False)
+    assert select([on, off], []) == [on]
+    assert select([on, off], ["filesystem"]) == [on]
+    assert select([on, off], ["off"]) == [off]
+    assert select([on, off], ["filesystem,Off"]) == [on, off]

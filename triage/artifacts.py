@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 REQUIRED = {"name": str, "family": str, "extractor": str, "paths": list}
-OPTIONAL = {"doc": str, "max_size": int}
+OPTIONAL = {"doc": str, "max_size": int, "default": bool}
 
 
 class DefinitionError(Exception):
@@ -31,12 +31,13 @@ class Artifact:
     paths: tuple[str, ...]
     doc: str = ""
     max_size: int | None = None  # bytes; bigger files are recorded as skipped, not parsed
+    default: bool = True  # False: costly artifacts that run only when named with --only
     origin: str = field(default="", compare=False)  # the file that defined it
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "family": self.family, "extractor": self.extractor,
                 "paths": list(self.paths), "doc": self.doc, "max_size": self.max_size,
-                "origin": self.origin}
+                "default": self.default, "origin": self.origin}
 
 
 def builtin_dirs() -> list[Path]:
@@ -73,7 +74,7 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
     return Artifact(name=entry["name"].strip(), family=entry["family"].strip(),
                     extractor=entry["extractor"].strip(), paths=tuple(paths),
                     doc=(entry.get("doc") or "").strip(), max_size=entry.get("max_size"),
-                    origin=origin)
+                    default=entry.get("default", True) is not False, origin=origin)
 
 
 def load_file(path: Path) -> list[Artifact]:
@@ -115,13 +116,16 @@ def select(artifacts: list[Artifact], only: Iterable[str]) -> list[Artifact]:
     """Keep the artifacts whose name or family is listed (case-insensitive); all if none given."""
     wanted = {w.strip().lower() for item in only for w in item.split(",") if w.strip()}
     if not wanted:
-        return artifacts
+        return [a for a in artifacts if a.default]
     known = {a.name.lower() for a in artifacts} | {a.family.lower() for a in artifacts}
     unknown = sorted(wanted - known)
     if unknown:
         raise DefinitionError(f"--only: no artifact or family named '{unknown[0]}' "
                               "(see `triage artifacts`)")
-    return [a for a in artifacts if a.name.lower() in wanted or a.family.lower() in wanted]
+    # Naming an artifact selects it even when it is off by default; naming a family selects
+    # the family's default artifacts plus any of its off-by-default ones named too.
+    return [a for a in artifacts if a.name.lower() in wanted or
+            (a.family.lower() in wanted and a.default)]
 
 
 def relative_origin(origin: str) -> str:

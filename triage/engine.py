@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from triage import __version__, integrity
 from triage.artifacts import Artifact, DefinitionError, builtin_dirs, load_definitions, select
-from triage.collect import Match, find_files
+from triage.collect import Match, find_files, find_path
 from triage.extractors import ExtractionContext, Extractor, load_extractors
 from triage.files import BufferedFile
 from triage.model import Event, Timestamp
@@ -294,9 +294,11 @@ class Run:
         f = readable
         source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
                   "inode": f.inode, "sha256": digests["sha256"]}
+        tree = volume.tree
         ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,
                                 options=self.options.extractor_options,
-                                definition_dirs=self.definition_dirs)
+                                definition_dirs=self.definition_dirs,
+                                open_path=lambda path: find_path(tree, path) if tree else None)
         profile_user = ctx.user_for_path(f.path)
         produced = 0
         error: str | None = None

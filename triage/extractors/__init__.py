@@ -13,7 +13,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
@@ -50,6 +50,9 @@ class ExtractionContext:
     # Folders of definitions (shipped first, then --artifacts DIRs): an extractor's own data
     # lists live in their `lists/` sub-folder, so an examiner extends a list the same way.
     definition_dirs: list[str] = field(default_factory=list)
+    # Another file of the same volume by its path (case-insensitive), e.g. the USN journal
+    # parser asking for /$MFT to rebuild paths; None where the evidence has no such file.
+    open_path: Callable[[str], EvidenceFile | None] = field(default=lambda path: None, repr=False)
 
     def list_files(self, name: str) -> list[str]:
         """Every `lists/<name>` file in the definition folders, shipped one first."""
