@@ -106,6 +106,8 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Folder of Sigma rules for event-log events (repeatable).")
 @click.option("--source-tz", help="Time zone of local-time artifacts (IANA name such as "
               "Asia/Tokyo, or UTC+09:00). Default: the seized system's own zone.")
+@click.option("--internal-domain", "internal_domains", multiple=True,
+              help="The organisation's own mail domain (repeatable): mail to others is external.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
               "not only the catalogued ones.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -116,7 +118,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 artifact_dirs: tuple[str, ...], only: tuple[str, ...], examiner: str | None,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
                 file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
-                sigma_dirs: tuple[str, ...], source_tz: str | None, evtx_all: bool, quiet: bool, as_json: bool) -> None:
+                sigma_dirs: tuple[str, ...], source_tz: str | None, internal_domains: tuple[str, ...],
+                evtx_all: bool, quiet: bool, as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
     EVIDENCE is a disk image (raw, split raw, E01, VMDK, VHD/VHDX, QCOW2), a directory
@@ -127,7 +130,9 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         sources=_source_options(vss, recovery_password, password, startup_key),
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
-        command_line=_redacted_argv(), extractor_options={"evtx_all": evtx_all},
+        command_line=_redacted_argv(),
+        extractor_options={"evtx_all": evtx_all,
+                           "internal_domains": [d.lower().lstrip("@") for d in internal_domains]},
         source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules,
         sigma_dirs=list(sigma_dirs))
     summary = run(options, make_reporter(quiet or as_json))
