@@ -1,0 +1,212 @@
+"""Extracting one artifact file: read it once, hash it, run its extractor in isolation.
+
+Shared by the in-process run and the worker processes of `--workers N`: each owns an
+`Extraction` writing to its own store, so a file is processed the same way wherever it runs.
+The record built here (with `event_hash`) is the timeline's contract; see triage/integrity.py.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import signal
+import threading
+from collections import Counter
+from typing import Any
+
+from triage import integrity
+from triage.artifacts import Artifact
+from triage.collect import Match, find_path
+from triage.extractors import ExtractionContext, Extractor
+from triage.files import BufferedFile
+from triage.model import Event, Timestamp
+from triage.progress import Reporter
+from triage.sources import Evidence, Volume
+from triage.store import CaseStore
+
+BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
+
+
+class ExtractionTimeout(Exception):
+    pass
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Strings from evidence may hold lone UTF-16 surrogates: keep them visible as \\udxxx."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_safe(value: Any) -> Any:
+    """Event data as plain JSON values, so the stored, exported and hashed forms are one."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Timestamp):
+        return value.iso()
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {clean_text(str(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((json_safe(v) for v in value), key=repr)
+    return clean_text(str(value))
+
+
+def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: str | None,
+                 source: dict[str, Any]) -> dict[str, Any]:
+    record = {
+        "timestamp": event.timestamp.iso() if event.timestamp else None,
+        "timestamp_desc": clean_text(event.timestamp_desc),
+        "artifact": artifact.name,
+        "family": artifact.family,
+        "extractor": extractor.name,
+        "message": clean_text(event.message),
+        "user": clean_text(event.user) if event.user else None,
+        "host": host,
+        "source": source,
+        "data": json_safe(event.data),
+    }
+    record["event_hash"] = integrity.event_hash(record)
+    return record
+
+
+class _Deadline:
+    """Bounds one extractor call in time (SIGALRM; only possible on the main thread)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = seconds > 0 and threading.current_thread() is threading.main_thread() \
+            and hasattr(signal, "setitimer")
+
+    def __enter__(self) -> "_Deadline":
+        if self.active:
+            def _raise(signum: int, frame: Any) -> None:
+                raise ExtractionTimeout(f"gave up after {self.seconds:g} s (--file-timeout)")
+            self._old = signal.signal(signal.SIGALRM, _raise)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+
+
+class Extraction:
+    """Processes matched files into a store, counting what happened."""
+
+    def __init__(self, options: Any, extractors: dict[str, Extractor], definition_dirs: list[str],
+                 store: CaseStore, reporter: Reporter):
+        self.options = options
+        self.extractors = extractors
+        self.definition_dirs = definition_dirs
+        self.store: CaseStore | None = store
+        self.reporter = reporter
+        self.counts: Counter[str] = Counter()
+        self.errors = 0
+        self.warnings = 0
+        self.files = 0
+        self.error_lines: list[str] = []
+
+    def error(self, stage: str, message: str, severity: str = "error", **where: Any) -> None:
+        assert self.store is not None
+        self.store.add_error(severity, stage, message, **where)
+        if severity == "error":
+            self.errors += 1
+            self.error_lines.append(f"{where.get('path') or where.get('volume') or stage}: {message}")
+        elif severity == "warning":
+            self.warnings += 1
+
+    def process(self, match: Match, evidence: Evidence, volume: Volume, host: str | None,
+                 users: dict[str, str], timezone: str | None) -> None:
+        assert self.store is not None
+        artifact, f = match.artifact, match.file
+        extractor = self.extractors[artifact.extractor]
+        where = {"artifact": artifact.name, "extractor": extractor.name,
+                 "evidence": evidence.name, "volume": volume.id, "path": f.path}
+        limit = min(artifact.max_size or self.options.max_file_size, self.options.max_file_size)
+        source_row = {"evidence": evidence.name, "volume": volume.id, "path": f.path,
+                      "inode": f.inode, "size": f.size, "artifact": artifact.name,
+                      "extractor": extractor.name}
+        if getattr(f, "hash_exempt", False):  # a raw volume: parsed in place, never read whole
+            self._run_extractor(artifact, extractor, f, evidence, volume, host, users, timezone,
+                                where, source_row, {"md5": None, "sha1": None, "sha256": None})
+            return
+        if f.size > limit:
+            reason = f"file of {f.size} bytes is over the {limit}-byte limit: not parsed"
+            self.store.add_source(**source_row, status="skipped", events=0, error=reason)
+            self.error("extract", reason, **where)
+            return
+        try:
+            if f.size <= BUFFER_LIMIT:
+                content = f.read()
+                digests = integrity.hash_bytes(content)
+                readable: Any = BufferedFile(f, content)
+            else:
+                with f.open() as handle:
+                    digests, _ = integrity.hash_stream(handle)
+                readable = f
+        except Exception as exc:
+            reason = f"cannot read file: {type(exc).__name__}: {exc}"
+            self.store.add_source(**source_row, status="unreadable", events=0, error=reason)
+            self.error("read", reason, **where)
+            return
+        self._run_extractor(artifact, extractor, readable, evidence, volume, host, users,
+                            timezone, where, source_row, digests)
+
+    def _run_extractor(self, artifact: Artifact, extractor: Extractor, readable: Any,
+                       evidence: Evidence, volume: Volume, host: str | None,
+                       users: dict[str, str], timezone: str | None, where: dict[str, Any],
+                       source_row: dict[str, Any], digests: dict[str, Any]) -> None:
+        assert self.store is not None
+        f = readable
+        source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
+                  "inode": f.inode, "sha256": digests["sha256"]}
+        tree = volume.tree
+        ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,
+                                options=self.options.extractor_options,
+                                definition_dirs=self.definition_dirs,
+                                open_path=lambda path: find_path(tree, path) if tree else None)
+        profile_user = ctx.user_for_path(f.path)
+        produced = 0
+        error: str | None = None
+        try:
+            with _Deadline(self.options.file_timeout):
+                for event in extractor.extract(readable, ctx):
+                    if event.user is None and profile_user:
+                        event.user = profile_user  # a file in a profile belongs to its owner
+                    self.store.add_event(build_record(event, artifact, extractor, host, source),
+                                         event.timestamp.ns if event.timestamp else None)
+                    produced += 1
+        except Exception as exc:  # isolation: one bad file never stops the run
+            error = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(type(exc).__name__) \
+                else str(exc)
+            if produced:
+                error += f" (after {produced} events, which are kept)"
+        problems = ([error] if error else []) + ctx.errors
+        self.store.add_source(**source_row, md5=digests["md5"], sha1=digests["sha1"],
+                              sha256=digests["sha256"], status="error" if problems else "parsed",
+                              events=produced, error="; ".join(problems) or None)
+        for severity, messages in (("error", problems), ("warning", ctx.warnings),
+                                   ("info", ctx.notes)):
+            for message in messages:
+                self.error("extract", message, severity=severity, **where)
+        self.counts[artifact.name] += produced
+        self.files += 1
+        self.reporter.file_done(f.path, produced)
+
