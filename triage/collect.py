@@ -124,8 +124,8 @@ def _match_by_name(tree: Tree, node: Any, path: str, artifacts: list[Artifact]) 
                 yield Match(artifact, tree.file(child, child_path))
 
 
-def find_path(tree: Tree, path: str) -> EvidenceFile | None:
-    """One file by its exact path (case-insensitive), or None: for well-known system files."""
+def find_node(tree: Tree, path: str) -> tuple[Any, str] | None:
+    """(node, path as stored) of a file by its path (case-insensitive), or None."""
     node = tree.root()
     parts = [p for p in path.strip("/").split("/") if p]
     real: list[str] = []
@@ -138,4 +138,25 @@ def find_path(tree: Tree, path: str) -> EvidenceFile | None:
                 break
         else:
             return None
-    return tree.file(node, "/" + "/".join(real))
+    return node, "/" + "/".join(real)
+
+
+def find_path(tree: Tree, path: str) -> EvidenceFile | None:
+    """One file by its exact path (case-insensitive), or None: for well-known system files."""
+    found = find_node(tree, path)
+    return tree.file(found[0], found[1]) if found else None
+
+
+def locate(tree: Tree, path: str) -> EvidenceFile | None:
+    """Whatever a Match's file path names again: a file, a `file:stream`, or `@volume`."""
+    if path == VOLUME_PATH:
+        return getattr(tree, "volume_file", lambda: None)()
+    head, _, stream = path.rpartition(":")
+    opener = getattr(tree, "stream", None)
+    if head and stream and "/" not in stream and opener is not None:
+        found = find_node(tree, head)
+        if found is not None:
+            located = opener(found[0], found[1], stream)
+            if located is not None:
+                return located
+    return find_path(tree, path)

@@ -122,6 +122,27 @@ class CaseStore:
             self.staged += len(self._pending)
             self._pending.clear()
 
+    def merge(self, other_path: str) -> None:
+        """Append another store's staged events, sources and errors (a worker's chunk), in its
+        own insertion order."""
+        self.flush()
+        self.db.commit()
+        self.db.execute("ATTACH DATABASE ? AS chunk", (other_path,))
+        try:
+            cols = ",".join(EVENT_COLUMNS)
+            self.db.execute(f"INSERT INTO staging ({cols}) SELECT {cols} FROM chunk.staging")
+            self.staged += self.db.execute("SELECT count(*) FROM chunk.staging").fetchone()[0]
+            source_cols = ("evidence, volume, path, inode, size, md5, sha1, sha256, artifact, "
+                           "extractor, status, events, error")
+            self.db.execute(f"INSERT INTO sources ({source_cols}) SELECT {source_cols} "
+                            "FROM chunk.sources ORDER BY id")
+            error_cols = "severity, stage, artifact, extractor, evidence, volume, path, message"
+            self.db.execute(f"INSERT INTO errors ({error_cols}) SELECT {error_cols} "
+                            "FROM chunk.errors ORDER BY id")
+            self.db.commit()
+        finally:
+            self.db.execute("DETACH DATABASE chunk")
+
     def finalize(self) -> tuple[int, str]:
         """Move staged events into timeline order with the chain; returns (count, chain head)."""
         self.flush()
