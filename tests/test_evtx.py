@@ -448,7 +448,9 @@ def test_sample_truncated_system2_warns_and_keeps_records():
     assert logon.timestamp == Timestamp.parse("2015-08-09T09:15:48.4341250Z")
     assert logon.message == "Logon type 5 (service) by NT AUTHORITY\\SYSTEM"
     default = list(EvtxExtractor().extract(LocalFile(str(path)), ExtractionContext()))
-    assert len(default) == 104
+    assert len(default) == 108
+    added = [e for e in default if e.data["event_id"] == 4732]  # members added to local groups
+    assert len(added) == 4 and all(e.timestamp_desc == "Member Added to Group" for e in added)
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -156,6 +156,11 @@ CATALOG: tuple[Entry, ...] = (
           _TARGET_ACCOUNT + _SUBJECT + ("SamAccountName", "PasswordLastSet", "AccountExpires",
                                         "OldUacValue", "NewUacValue", "UserAccountControl"),
           user="subject", derive=("accounts",)),
+    Entry(_SECURITY, 4732, "Security", "Member Added to Group",
+          "{MemberName} ({MemberSid}) added to local group {TargetDomainName}\\{TargetUserName} "
+          "by {subject}",
+          ("MemberName", "MemberSid", "TargetUserName", "TargetDomainName", "TargetSid")
+          + _SUBJECT, user="subject", derive=("accounts",)),
     Entry(_EVENTLOG, 1102, "Security", "Log Cleared",
           "Security audit log cleared by {subject}",
           _SUBJECT, user="subject", derive=("accounts",)),
