@@ -108,6 +108,8 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               "Asia/Tokyo, or UTC+09:00). Default: the seized system's own zone.")
 @click.option("--internal-domain", "internal_domains", multiple=True,
               help="The organisation's own mail domain (repeatable): mail to others is external.")
+@click.option("--webcache-content", is_flag=True, help="Also put the WebCache content cache "
+              "(every cached file, very numerous) on the timeline.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
               "not only the catalogued ones.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -121,7 +123,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
                 file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
                 sigma_dirs: tuple[str, ...], source_tz: str | None, internal_domains: tuple[str, ...],
-                evtx_all: bool, workers: int, quiet: bool, as_json: bool) -> None:
+                webcache_content: bool, evtx_all: bool, workers: int, quiet: bool,
+                as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
     EVIDENCE is a disk image (raw, split raw, E01, VMDK, VHD/VHDX, QCOW2), a directory
@@ -133,7 +136,7 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
         command_line=_redacted_argv(),
-        extractor_options={"evtx_all": evtx_all,
+        extractor_options={"evtx_all": evtx_all, "webcache_content": webcache_content,
                            "internal_domains": [d.lower().lstrip("@") for d in internal_domains]},
         source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules,
         sigma_dirs=list(sigma_dirs), workers=workers)

@@ -9,9 +9,9 @@ SRUM write-ups (Khatri, "SRUM forensics"). The database is usually "dirty" on a 
 reads the database file as it is, without those logs; the extractor says so with a warning.
 
 Tables read (others, such as the energy and push-notification providers, are not):
-    SruDbIdMapTable: IdType (0 application path or name, 1 service, 2 Store application,
-        3 user SID), IdIndex (the number other tables use), IdBlob (UTF-16LE text, or a binary
-        SID for type 3).
+    SruDbIdMapTable: IdType (3: a user SID; the other types name applications, services and
+        Store applications), IdIndex (the number other tables use), IdBlob (UTF-16LE text, or
+        a binary SID for type 3).
     {973F5D5C-1D90-4944-BE8E-24B94231A174} Network Data Usage: TimeStamp, AppId, UserId,
         InterfaceLuid, L2ProfileId, L2ProfileFlags, BytesSent, BytesRecvd.
     {D10CA2FE-6FCF-4F6D-848E-B2E99266FA89} Application Resource Usage: TimeStamp, AppId,
@@ -24,8 +24,8 @@ Tables read (others, such as the energy and push-notification providers, are not
 Times: TimeStamp is an OLE automation date (a double of days since 1899-12-30) in UTC: the
 time SRUM wrote the record, i.e. the END of the interval (about one hour, the "Tier 2"
 period) whose usage the record holds; the use itself happened at some point in that interval.
-Windows stores it from a SYSTEMTIME without milliseconds, so it prints with no fraction when it
-is a whole second (else to the microsecond, the double's precision). ConnectStartTime is a
+It is usually a whole second and then prints with no fraction (else to the microsecond, the
+double's precision). ConnectStartTime is a
 FILETIME (UTC, 100 ns). A value that is not a valid time leaves the event without a time and
 is counted in a warning; no time is ever made up.
 
@@ -45,10 +45,13 @@ loopback (24), tunnel (131), else "iftype N"), interface_type_code, profile_id (
 the WLAN profile, see SOFTWARE\\Microsoft\\WlanSvc), profile_flags. Resource usage adds
 foreground_cycle_time, background_cycle_time, face_time, foreground_/background_
 context_switches, bytes_read, bytes_written, read_operations, write_operations, flushes.
-Connectivity adds connected_seconds, interface_*, profile_id, profile_flags. `user` is the
-account name of the record's SID (ProfileList), else the SID.
+Connectivity adds connected_seconds, connect_start, interface_*, profile_id, profile_flags.
+`user` is the account name of the record's SID (ProfileList), else the SID.
 
-The ESE helpers at the top (open_database, read_rows) are shared with webcache.py.
+The ESE helpers at the top (open_database, RowReader, OleDate, TimeCounter) are shared with
+webcache.py. Values: integers and GUIDs as stored; text through libesedb (which undoes ESE
+7-bit and XPRESS compression and reads long values); a compressed binary value is
+decompressed here (7-bit ASCII, 7-bit Unicode, XPRESS), a long value read through libesedb.
 """
 from __future__ import annotations
 
@@ -58,11 +61,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator
 
-import pyesedb
-
 from triage.extractors import ExtractionContext, Extractor, register
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event, Timestamp, filetime
+
+try:  # libesedb-python: without it both ESE extractors report every file as unreadable
+    import pyesedb
+except ImportError:  # pragma: no cover - depends on the installation
+    pyesedb = None
 
 try:  # libfwnt-python comes with dfvfs; without it XPRESS-compressed values stay raw
     import pyfwnt
@@ -102,7 +108,13 @@ def libyal_reason(exc: BaseException) -> str:
 class EseDatabase:
     handle: Any  # pyesedb.file
     state: int
+    size: int = 0
+    page_size: int = 0
     tables: dict[str, Any] = field(default_factory=dict)  # name -> pyesedb.table
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.page_size) and self.size % self.page_size != 0
 
     @property
     def dirty(self) -> bool:
@@ -117,7 +129,10 @@ class EseDatabase:
 
 def open_database(handle: BinaryIO, what: str) -> EseDatabase:
     """Open an ESE database from a file object; ArtifactError with the reason when it is not."""
+    if pyesedb is None:
+        raise ArtifactError("ESE databases cannot be read: libesedb-python is not installed")
     try:
+        size = handle.seek(0, 2)
         handle.seek(0)
         head = handle.read(668)
         handle.seek(0)
@@ -130,12 +145,17 @@ def open_database(handle: BinaryIO, what: str) -> EseDatabase:
     if len(head) < 668:
         raise ArtifactError(f"truncated ESE database: {len(head)} bytes, not even a file header")
     (state,) = struct.unpack_from("<I", head, 52)
+    (page_size,) = struct.unpack_from("<I", head, 236)
+    if page_size not in (2048, 4096, 8192, 16384, 32768):
+        page_size = 0
     database = pyesedb.file()
+    result = EseDatabase(database, state, size, page_size)
+    damage = "truncated" if result.truncated else "unreadable"
     try:
         database.open_file_object(handle)
     except (OSError, ValueError, TypeError, MemoryError) as exc:
-        raise ArtifactError(f"unreadable {what} ESE database: {libyal_reason(exc)}") from None
-    result = EseDatabase(database, state)
+        raise ArtifactError(f"{damage} {what} ESE database ({size} bytes): "
+                            f"{libyal_reason(exc)}") from None
     try:
         for index in range(database.get_number_of_tables()):
             table = database.get_table(index)
@@ -143,11 +163,14 @@ def open_database(handle: BinaryIO, what: str) -> EseDatabase:
                 result.tables.setdefault(table.name, table)
     except (OSError, ValueError, TypeError, MemoryError) as exc:
         result.close()
-        raise ArtifactError(f"unreadable {what} ESE catalog: {libyal_reason(exc)}") from None
+        raise ArtifactError(f"{damage} {what} ESE catalog: {libyal_reason(exc)}") from None
     return result
 
 
 def note_state(db: EseDatabase, ctx: ExtractionContext, logs: str) -> None:
+    if db.truncated:
+        ctx.error(f"the file is truncated ({db.size} bytes, not a whole number of "
+                  f"{db.page_size}-byte pages): records on the missing pages are lost")
     if db.dirty:
         ctx.warn("the database was not shut down cleanly (dirty shutdown): changes still only "
                  f"in its transaction logs ({logs}) are not included")
@@ -157,21 +180,33 @@ def note_state(db: EseDatabase, ctx: ExtractionContext, logs: str) -> None:
 
 
 def seven_bit_decompress(data: bytes) -> bytes:
-    """ESE 7-bit compression: a lead byte, then 7-bit values packed from the low bits up."""
+    """ESE 7-bit compression (schemes 1 "7-bit ASCII" and 2 "7-bit Unicode", the upper five
+    bits of the lead byte; its low three bits + 1 are the bits used in the last byte): 7-bit
+    values packed from the low bits up. Unicode values are UTF-16LE code units below 0x80."""
+    if len(data) < 2:
+        return b""
+    lead = data[0]
+    total_bits = (len(data) - 2) * 8 + (lead & 0x07) + 1
     value = int.from_bytes(data[1:], "little")
-    count = (len(data) - 1) * 8 // 7
-    return bytes((value >> (7 * i)) & 0x7F for i in range(count))
+    units = bytes((value >> (7 * i)) & 0x7F for i in range(total_bits // 7))
+    if lead >> 3 == 2:
+        return b"".join(bytes((unit, 0)) for unit in units)
+    return units
 
 
 def _decompress(data: bytes) -> bytes:
+    """A compressed LongBinary/Binary value (the value flag 0x02): ESE 7-bit or XPRESS."""
     if not data:
         return data
-    if data[0] == 0x18:  # XPRESS (plain LZ77): lead byte, uint16 uncompressed size, stream
+    scheme = data[0] >> 3
+    if scheme in (1, 2):
+        return seven_bit_decompress(data)
+    if scheme == 3:  # XPRESS (plain LZ77): lead byte, uint16 uncompressed size, stream
         if pyfwnt is None or len(data) < 3:
             raise ValueError("XPRESS-compressed value (libfwnt-python missing)")
         size = struct.unpack_from("<H", data, 1)[0]
         return pyfwnt.lzxpress_decompress(data[3:], size)
-    return seven_bit_decompress(data)
+    raise ValueError(f"unsupported compression scheme {scheme}")
 
 
 class RowReader:
@@ -185,6 +220,7 @@ class RowReader:
             self.columns.append((column.name or f"column{index}", column.type))
         self.bad_values = 0
         self.bad_records = 0
+        self.failure: str | None = None
 
     def value(self, record: Any, index: int, ctype: int) -> Any:
         try:
@@ -233,9 +269,9 @@ class RowReader:
     def rows(self, limit: int = MAX_RECORDS) -> Iterator[dict[str, Any]]:
         try:
             count = self.table.get_number_of_records()
-        except (OSError, ValueError) as exc:
-            raise ArtifactError(f"table {self.table.name}: records unreadable: "
-                                f"{libyal_reason(exc)}") from None
+        except (OSError, ValueError, MemoryError) as exc:
+            self.failure = libyal_reason(exc)
+            return
         for index in range(min(count, limit)):
             try:
                 record = self.table.get_record(index)
@@ -249,6 +285,8 @@ class RowReader:
 
     def report(self, ctx: ExtractionContext) -> None:
         name = self.table.name
+        if self.failure:
+            ctx.error(f"table {name}: its records could not be read ({self.failure})")
         if self.bad_records:
             ctx.error(f"table {name}: {self.bad_records} record(s) could not be read")
         if self.bad_values:
@@ -335,6 +373,8 @@ def _id_text(blob: Any) -> str | None:
     if isinstance(blob, str):
         return blob.rstrip("\0")
     data = bytes(blob)
+    if len(data) % 2 and data.endswith(b"\0"):  # a padding byte left by decompression
+        data = data[:-1]
     if len(data) % 2 == 0:
         try:
             return data.decode("utf-16-le").rstrip("\0")
