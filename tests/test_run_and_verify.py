@@ -21,7 +21,7 @@ def test_run_writes_case_folder_with_contract_fields(cli, recycle_tree, tmp_path
     before = tree_digest(recycle_tree)
     result = run_case(cli, recycle_tree, case, "--examiner", "Sato", "--case", "2026-042")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in case.iterdir()) == ["case.sqlite", "manifest.json",
+    assert sorted(p.name for p in case.iterdir()) == ["case.sqlite", "manifest.json", "report.html",
                                                       "timeline.csv", "timeline.jsonl"]
     events = read_jsonl(case)
     assert [list(e) for e in events] == [FIELDS, FIELDS]
@@ -38,7 +38,7 @@ def test_run_writes_case_folder_with_contract_fields(cli, recycle_tree, tmp_path
     manifest = json.loads((case / "manifest.json").read_text())
     assert manifest["examiner"] == "Sato" and manifest["case_id"] == "2026-042"
     assert manifest["counts"]["events"] == 2
-    assert set(manifest["outputs"]) == {"case.sqlite", "timeline.jsonl", "timeline.csv"}
+    assert set(manifest["outputs"]) == {"case.sqlite", "timeline.jsonl", "timeline.csv", "report.html"}
     # every artifact file read is hashed three ways with its provenance
     db = sqlite3.connect(case / "case.sqlite")
     rows = db.execute("SELECT path, md5, sha1, sha256, status FROM sources ORDER BY path").fetchall()

@@ -91,6 +91,27 @@ CASES = {
 }
 
 
+def mail(**data):
+    base = {"time_roles": ["Sent"], "has_attachments": True, "attachment_names": ["a.pdf"],
+            "external_recipient_count": 0, "freemail_recipient_count": 0, "sender_external": False}
+    return ev("mail", "Sent", **{**base, **data})
+
+
+CASES.update({
+    "TRIAGE-MAIL-001": ([mail(external_recipient_count=1)],
+                        [mail(external_recipient_count=1, has_attachments=False),
+                         mail(external_recipient_count=1, sender_external=True),
+                         mail(external_recipient_count=1, time_roles=["Created"]),
+                         mail(external_recipient_count=0)]),
+    "TRIAGE-MAIL-002": ([mail(freemail_recipient_count=2)],
+                        [mail(freemail_recipient_count=2, has_attachments=False),
+                         mail(freemail_recipient_count=0)]),
+    "TRIAGE-MAIL-003": ([mail(attachment_names=["memo.txt", "顧客名簿.xlsx"])],
+                        [mail(attachment_names=["memo.txt"]),
+                         mail(attachment_names=["顧客名簿.xlsx"], time_roles=["Received"])]),
+})
+
+
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_fires_and_does_not_fire(rule_id):
     if rule_id not in CASES:

@@ -372,5 +372,17 @@ def info_command(evidence: str, vss: str, recovery_password: str | None, passwor
         render(facts, Console())
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (one job each)."""
+    from triage.cli_recover import recover_command
+    from triage.cli_report import export_command, report_command
+
+    main.add_command(report_command)
+    main.add_command(export_command)
+    main.add_command(recover_command, "recover")
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

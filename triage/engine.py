@@ -58,6 +58,7 @@ class RunOptions:
     builtin_rules: bool = True
     source_tz: str | None = None  # zone for local-time artifacts; default: the system's own
     workers: int = 1  # extraction processes within this one image
+    report_lang: str = "en"
 
 
 @dataclass
@@ -297,9 +298,24 @@ class Run:
         summary.duration_s = time.monotonic() - clock
         manifest = self._manifest(work, evidence, system, artifacts, summary, started)
         summary.manifest_sha256 = write_outputs(work, manifest)
+        summary.manifest_sha256 = self._report(work) or summary.manifest_sha256
         self._publish(work)
         self.reporter.stop()
         return summary
+
+    def _report(self, work: str) -> str | None:
+        """report.html in every case, hashed into the manifest; a failure costs the report only."""
+        from triage.case_files import register_output
+        from triage.report import build_report
+
+        try:
+            build_report(work, lang=self.options.report_lang)
+            return register_output(work, "report.html")
+        except Exception as exc:
+            assert self.extraction is not None
+            self.extraction.warnings += 1
+            self.extraction.error_lines.append(f"report.html not written: {type(exc).__name__}: {exc}")
+            return None
 
     def _publish(self, work: str) -> None:
         case = os.path.abspath(self.options.case_dir)

@@ -128,16 +128,22 @@ def local_text(iso: str | None, tz: _dt.tzinfo, with_offset: bool = True) -> str
     return f"{text} {offset_text(local)}" if with_offset else text
 
 
-def excel_datetime(iso: str | None, tz: _dt.tzinfo) -> _dt.datetime | None:
-    """A naive local datetime for Excel (microseconds; Excel itself keeps milliseconds)."""
-    ts = _parse_ts(iso)
-    if ts is None:
-        return None
-    value = utc_datetime(ts.ns)
+def excel_datetime(iso: str | None, tz: _dt.tzinfo, ns: int | None = None) -> _dt.datetime | None:
+    """A naive local datetime for Excel, cut (not rounded) to the milliseconds Excel keeps, so
+    59.9999999 s never shows as the next second; the full precision is in the text column.
+
+    `ns` (the store's sort time) spares parsing `iso` again when the caller has it."""
+    if ns is None or ns == NO_TIME_SORT:
+        ts = _parse_ts(iso)
+        if ts is None:
+            return None
+        ns = ts.ns
+    value = utc_datetime(ns)
     if value is None:
         return None
     try:
         local = value.astimezone(tz).replace(tzinfo=None)
+        local = local.replace(microsecond=local.microsecond // 1000 * 1000)
     except (OverflowError, ValueError):
         return None
     if not 1900 <= local.year <= 9999:  # outside Excel's calendar: the text column has it
@@ -526,7 +532,7 @@ def _write_xlsx(db: sqlite3.Connection, flt: EventFilter, path: str,
             parts[family] = parts.get(family, 1) + 1
             sheet = sheets[family] = book.add(f"{family} ({parts[family]})", event_header,
                                               _EVENT_WIDTHS)
-        sheet.append([excel_datetime(row["timestamp"], tz), row["timestamp"] or "",
+        sheet.append([excel_datetime(row["timestamp"], tz, row["ts"]), row["timestamp"] or "",
                       row["timestamp_desc"], row["message"], row["artifact"], row["extractor"],
                       row["user"], row["host"], row["evidence"], row["volume"], row["path"],
                       row["inode"], row["sha256"], row["data"], row["event_hash"],
@@ -539,8 +545,8 @@ def _write_xlsx(db: sqlite3.Connection, flt: EventFilter, path: str,
 
 def _findings_sheet(book: _Book, db: sqlite3.Connection, zone: str, tz: _dt.tzinfo) -> None:
     header = ("id", "severity", "rule_id", "title", "ATT&CK", f"first ({zone})", f"last ({zone})",
-              "first (UTC)", "last (UTC)", "explanation", "description", "tags", "group_value",
-              "event_count", "proving events (seq)")
+              "first (UTC, full precision)", "last (UTC, full precision)", "explanation",
+              "description", "tags", "group_value", "event_count", "proving events (seq)")
     sheet = book.add("Findings", header, (6, 10, 18, 40, 12, 24, 24, 31, 31, 50, 60, 20, 16, 8, 30))
     try:
         findings = db.execute("SELECT * FROM findings ORDER BY id").fetchall()
@@ -562,9 +568,10 @@ def _devices_sheet(book: _Book, case_dir: str, zone: str, tz: _dt.tzinfo) -> Non
     from triage.analysis.devices import read_devices
 
     header = ("id", "kind", "vendor", "product", "friendly_name", "serial", "vid", "pid",
-              "capacity", f"first connected ({zone})", "first connected (UTC)", "first source",
-              f"last connected ({zone})", "last connected (UTC)", "last connected source",
-              f"last removed ({zone})", "last removed (UTC)", "last removed source",
+              "capacity", f"first connected ({zone})", "first connected (UTC, full precision)",
+              "first source", f"last connected ({zone})", "last connected (UTC, full precision)",
+              "last connected source", f"last removed ({zone})", "last removed (UTC, full precision)",
+              "last removed source",
               "drive letters", "volume GUIDs", "volume serials", "volume labels", "users",
               "files opened", "times (JSON)")
     sheet = book.add("USB devices", header, (5, 16, 14, 18, 30, 24, 8, 8, 14, 24, 31, 22, 24, 31,

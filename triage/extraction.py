@@ -139,7 +139,8 @@ class Extraction:
         extractor = self.extractors[artifact.extractor]
         where = {"artifact": artifact.name, "extractor": extractor.name,
                  "evidence": evidence.name, "volume": volume.id, "path": f.path}
-        limit = min(artifact.max_size or self.options.max_file_size, self.options.max_file_size)
+        # A definition's own max_size (e.g. a streamed $MFT) replaces the general limit.
+        limit = artifact.max_size or self.options.max_file_size
         source_row = {"evidence": evidence.name, "volume": volume.id, "path": f.path,
                       "inode": f.inode, "size": f.size, "artifact": artifact.name,
                       "extractor": extractor.name}

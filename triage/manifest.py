@@ -16,10 +16,15 @@ OUTPUTS = ("case.sqlite", "timeline.jsonl", "timeline.csv")
 
 
 def write_manifest(case_dir: str, manifest: dict[str, Any]) -> str:
+    """Hash the standard outputs anew; entries for files registered later (reports, exports)
+    keep the hash recorded when they were written, so a changed file still fails verify."""
     manifest = dict(manifest)
+    extra = {name: entry for name, entry in (manifest.get("outputs") or {}).items()
+             if name not in OUTPUTS}
     manifest["outputs"] = {name: {"sha256": sha256_file(os.path.join(case_dir, name)),
                                   "size": os.path.getsize(os.path.join(case_dir, name))}
                            for name in OUTPUTS if os.path.exists(os.path.join(case_dir, name))}
+    manifest["outputs"].update(extra)
     path = os.path.join(case_dir, MANIFEST)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         json.dump(manifest, handle, indent=2, ensure_ascii=False)

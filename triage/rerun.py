@@ -38,4 +38,10 @@ def rerun_rules(case_dir: str, rule_dirs: list[str], builtin: bool = True,
                          "ids": sorted(r.id for r in rules)}
     manifest.setdefault("counts", {})["findings"] = result.by_severity()
     write_outputs(case_dir, manifest)
+    if os.path.exists(os.path.join(case_dir, "report.html")):  # its findings are now stale
+        from triage.case_files import register_output
+        from triage.report import build_report
+
+        build_report(case_dir)
+        register_output(case_dir, "report.html")
     return result

@@ -219,7 +219,7 @@ class _RuleState:
         for hit in self.hits:
             groups[hit[3]["group"]].append(hit)
         found = []
-        for group, hits in sorted(groups.items()):
+        for group, hits in sorted(groups.items(), key=lambda item: item[0] or ""):
             start = 0
             counts: dict[Any, int] = defaultdict(int)
             burst: dict[int, tuple[int, int, str | None]] = {}

@@ -186,6 +186,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "state": ("state", "状態"),
     "bytes": ("bytes", "バイト数"),
     "browser": ("browser", "ブラウザー"),
+    "searches": ("Search terms", "検索語"),
+    "term": ("search term", "検索語"),
     # recent files and documents
     "recent_files": ("Recently used files (shortcuts and Jump Lists)",
                      "最近使ったファイル（ショートカットとジャンプリスト）"),
