@@ -35,6 +35,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean_text(text: str) -> str:
     """Strings from evidence may hold lone UTF-16 surrogates: keep them visible as \\udxxx."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
         return text
@@ -42,10 +44,16 @@ def clean_text(text: str) -> str:
         return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_PLAIN = (type(None), bool, int)
+
+
 def json_safe(value: Any) -> Any:
     """Event data as plain JSON values, so the stored, exported and hashed forms are one."""
-    if value is None or isinstance(value, (bool, int)):
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    if kind is str:
+        return clean_text(value)
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
     if isinstance(value, str):
@@ -79,6 +87,7 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
         "source": source,
         "data": json_safe(event.data),
     }
+    record["data_json"] = integrity.canonical(record["data"])  # serialised once, stored as is
     record["event_hash"] = integrity.event_hash(record)
     return record
 

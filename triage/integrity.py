@@ -25,10 +25,23 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_SORTED_FIELDS = tuple(sorted(EVENT_FIELDS))
+
+
 def event_hash(record: dict[str, Any]) -> str:
-    """SHA-256 over the canonical form of an event's fields (never its own hash)."""
-    body = {key: record.get(key) for key in EVENT_FIELDS}
-    return hashlib.sha256(canonical(body).encode("utf-8")).hexdigest()
+    """SHA-256 over the canonical form of an event's fields (never its own hash).
+
+    Equal to hashing canonical({field: record[field]}); built piecewise so that the data
+    serialisation, the costliest part, is done once (`data_json` when the caller has it).
+    """
+    parts = []
+    for key in _SORTED_FIELDS:
+        if key == "data" and "data_json" in record:
+            text = record["data_json"]
+        else:
+            text = canonical(record.get(key))
+        parts.append(f'"{key}":{text}')
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode("utf-8")).hexdigest()
 
 
 def chain_next(previous: str, ev_hash: str) -> str:

@@ -49,8 +49,8 @@ def record_to_row(record: dict[str, Any], ts: int | None) -> tuple[Any, ...]:
     return (NO_TIME_SORT if ts is None else ts, record["timestamp"], record["timestamp_desc"],
             record["artifact"], record["family"], record["extractor"], record["message"],
             record["user"], record["host"], src["evidence"], src["volume"], src["path"],
-            src["inode"], src["sha256"], integrity.canonical(record["data"]),
-            record["event_hash"])
+            src["inode"], src["sha256"],
+            record.get("data_json") or integrity.canonical(record["data"]), record["event_hash"])
 
 
 def row_to_record(row: sqlite3.Row) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Iterable, Mapping, TextIO
 
 import sqlite3
 
-from triage.store import row_to_record
 
 
 def write(rows: Iterable[sqlite3.Row], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
@@ -18,10 +17,23 @@ def write(rows: Iterable[sqlite3.Row], out: TextIO, tags: Mapping[int, list[str]
     findings, so they are not part of `event_hash`."""
     count = 0
     tags = tags or {}
+    dumps = _dumps
     for row in rows:
-        record = row_to_record(row)
-        record["tags"] = tags.get(row["seq"], [])
-        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-        out.write("\n")
+        # Composed from the stored columns: `data` is already canonical JSON, so it is written
+        # as stored instead of being parsed and serialised again (same bytes either way).
+        source = (f'{{"evidence":{dumps(row["evidence"])},"volume":{dumps(row["volume"])},'
+                  f'"path":{dumps(row["path"])},"inode":{dumps(row["inode"])},'
+                  f'"sha256":{dumps(row["sha256"])}}}')
+        out.write(
+            f'{{"timestamp":{dumps(row["timestamp"])},"timestamp_desc":{dumps(row["timestamp_desc"])},'
+            f'"artifact":{dumps(row["artifact"])},"family":{dumps(row["family"])},'
+            f'"extractor":{dumps(row["extractor"])},"message":{dumps(row["message"])},'
+            f'"user":{dumps(row["user"])},"host":{dumps(row["host"])},"source":{source},'
+            f'"data":{row["data"]},"event_hash":{dumps(row["event_hash"])},'
+            f'"tags":{dumps(tags.get(row["seq"], []))}}}\n')
         count += 1
     return count
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
