@@ -150,20 +150,20 @@ def test_rules_run_on_existing_case_then_verify(cli, recycle_tree, tmp_path):
 def test_rule_failing_at_run_time_is_recorded_and_skipped(cli, recycle_tree, tmp_path, monkeypatch):
     from triage.detection import engine
 
-    real_test = engine.test
+    real_equal = engine._equal
 
-    def breaking(cond, record):
-        if cond.get("field") == "boom":
+    def breaking(value, wanted, nocase):
+        if wanted == "boom":
             raise TypeError("cannot compare")
-        return real_test(cond, record)
+        return real_equal(value, wanted, nocase)
 
-    monkeypatch.setattr(engine, "test", breaking)
+    monkeypatch.setattr(engine, "_equal", breaking)
     bad = """\
 id: BAD-1
 title: breaks
 description: breaks at run time
 severity: low
-match: {field: boom, exists: true}
+match: {field: message, equals: boom}
 """
     rules = write_rules(tmp_path / "rules", bad)
     result = cli("run", recycle_tree, "-o", tmp_path / "c", "--rules", rules, "--json")

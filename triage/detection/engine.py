@@ -17,7 +17,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from triage.detection.rules import Rule
 from triage.store import NO_TIME_SORT, row_to_record
@@ -119,40 +119,76 @@ def _equal(value: Any, wanted: Any, nocase: bool) -> bool:
     return str(value) == str(wanted)
 
 
-_REGEX_CACHE: dict[tuple[str, bool], re.Pattern[str]] = {}
+def compile_condition(cond: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """A validated condition as a Python closure: interpreted once, not once per event."""
+    if "all" in cond:
+        parts = [compile_condition(c) for c in cond["all"]]
+        return lambda record: all(part(record) for part in parts)
+    if "any" in cond:
+        parts = [compile_condition(c) for c in cond["any"]]
+        return lambda record: any(part(record) for part in parts)
+    if "not" in cond:
+        inner = compile_condition(cond["not"])
+        return lambda record: not inner(record)
+    path, op, wanted, nocase = cond["field"], cond["op"], cond["value"], cond["nocase"]
+    if op == "exists":
+        return lambda record: (field_value(record, path) is not None) == wanted
+    if op == "equals":
+        return lambda record: _equal(field_value(record, path), wanted, nocase)
+    if op == "not_equals":
+        return lambda record: not _equal(field_value(record, path), wanted, nocase)
+    if op == "in":
+        return lambda record: any(_equal(field_value(record, path), w, nocase) for w in wanted)
+    if op == "contains":
+        needle = str(wanted).casefold() if nocase else str(wanted)
+
+        def contains(record: dict[str, Any]) -> bool:
+            value = field_value(record, path)
+            if value is None:
+                return False
+            items = value if isinstance(value, list) else [value]
+            return any(needle in (str(i).casefold() if nocase else str(i)) for i in items)
+        return contains
+    if op == "regex":
+        pattern = re.compile(str(wanted), re.IGNORECASE if nocase else 0)
+
+        def regex(record: dict[str, Any]) -> bool:
+            value = field_value(record, path)
+            if value is None:
+                return False
+            items = value if isinstance(value, list) else [value]
+            return any(pattern.search(str(i)) for i in items)
+        return regex
+
+    def compare(record: dict[str, Any]) -> bool:
+        value = field_value(record, path)
+        return value is not None and _compare(value, op, wanted)
+    return compare
 
 
 def test(cond: dict[str, Any], record: dict[str, Any]) -> bool:
+    """Evaluate one condition on one record (compiles it: for one-off use)."""
+    return compile_condition(cond)(record)
+
+
+def families(cond: dict[str, Any]) -> frozenset[str] | None:
+    """The event families a condition can match at all (None: any family).
+
+    Used to skip, per event, the rules that cannot match its family: most rules name one.
+    """
     if "all" in cond:
-        return all(test(c, record) for c in cond["all"])
+        known = [f for f in (families(c) for c in cond["all"]) if f is not None]
+        return frozenset.intersection(*known) if known else None
     if "any" in cond:
-        return any(test(c, record) for c in cond["any"])
-    if "not" in cond:
-        return not test(cond["not"], record)
-    value = field_value(record, cond["field"])
-    op, wanted, nocase = cond["op"], cond["value"], cond["nocase"]
-    if op == "exists":
-        return (value is not None) == wanted
-    if op == "equals":
-        return _equal(value, wanted, nocase)
-    if op == "not_equals":
-        return not _equal(value, wanted, nocase)
-    if op == "in":
-        return any(_equal(value, w, nocase) for w in wanted)
-    if value is None:
-        return False
-    if op == "contains":
-        items = value if isinstance(value, list) else [value]
-        needle = str(wanted).casefold() if nocase else str(wanted)
-        return any(needle in (str(i).casefold() if nocase else str(i)) for i in items)
-    if op == "regex":
-        key = (str(wanted), nocase)
-        pattern = _REGEX_CACHE.get(key)
-        if pattern is None:
-            pattern = _REGEX_CACHE[key] = re.compile(str(wanted), re.IGNORECASE if nocase else 0)
-        items = value if isinstance(value, list) else [value]
-        return any(pattern.search(str(i)) for i in items)
-    return _compare(value, op, wanted)
+        parts = [families(c) for c in cond["any"]]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)
+    if "not" in cond or cond.get("field") != "family":
+        return None
+    if cond["op"] == "equals":
+        return frozenset({str(cond["value"]).casefold()})
+    if cond["op"] == "in":
+        return frozenset(str(v).casefold() for v in cond["value"])
+    return None
 
 
 def _key(value: Any) -> str | None:
@@ -174,17 +210,29 @@ class _RuleState:
     def __init__(self, rule: Rule):
         self.rule = rule
         self.failed: str | None = None
+        body = rule.body
+        if rule.kind == "match":
+            self.match = compile_condition(body)
+            self.families = families(body)
+        elif rule.kind == "threshold":
+            self.match = compile_condition(body["where"])
+            self.families = families(body["where"])
+        else:
+            self.step_tests = [(step["name"], compile_condition(step["where"])) for step in body["steps"]]
+            step_families = [families(step["where"]) for step in body["steps"]]
+            self.families = None if any(f is None for f in step_families) \
+                else frozenset().union(*step_families)
         self.hits: list[tuple[int, int, str | None, dict[str, Any]]] = []
         self.steps: dict[str, list[tuple[int, int, str | None, dict[str, Any]]]] = defaultdict(list)
 
     def feed(self, seq: int, ts: int, timestamp: str | None, record: dict[str, Any]) -> None:
         rule = self.rule
         if rule.kind == "match":
-            if test(rule.body, record):
+            if self.match(record):
                 self.hits.append((seq, ts, timestamp, {}))
         elif rule.kind == "threshold":
             spec = rule.body
-            if ts != NO_TIME_SORT and test(spec["where"], record):
+            if ts != NO_TIME_SORT and self.match(record):
                 extra = {"group": _key(field_value(record, spec["group_by"])) if spec["group_by"] else "",
                          "distinct": _key(field_value(record, spec["distinct"])) if spec["distinct"] else seq}
                 self.hits.append((seq, ts, timestamp, extra))
@@ -192,13 +240,13 @@ class _RuleState:
             spec = rule.body
             if ts == NO_TIME_SORT:
                 return
-            for step in spec["steps"]:
-                if test(step["where"], record):
+            for name, step_test in self.step_tests:
+                if step_test(record):
                     join = spec["join"]
-                    value = _key(field_value(record, join[step["name"]])) if join else ""
+                    value = _key(field_value(record, join[name])) if join else ""
                     if join and value is None:
                         continue
-                    self.steps[step["name"]].append((seq, ts, timestamp, {"join": value}))
+                    self.steps[name].append((seq, ts, timestamp, {"join": value}))
 
     def findings(self) -> list[Finding]:
         rule = self.rule
@@ -297,10 +345,19 @@ def _local_fields(zone: Any) -> Any:
 def evaluate(rules: Iterable[Rule], rows: Iterator[sqlite3.Row], zone: Any = None) -> DetectionResult:
     states = [_RuleState(rule) for rule in rules]
     add_local = _local_fields(zone)
+    by_family: dict[str, list[_RuleState]] = {}
     for row in rows:
+        family = row["family"]
+        interested = by_family.get(family)
+        if interested is None:
+            folded = (family or "").casefold()
+            interested = by_family[family] = [s for s in states
+                                              if s.families is None or folded in s.families]
+        if not interested:
+            continue  # no rule can match this family: the event is not even decoded
         record = row_to_record(row)
         add_local(record, row["ts"])
-        for state in states:
+        for state in interested:
             if state.failed:
                 continue
             try:
