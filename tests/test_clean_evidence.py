@@ -24,6 +24,7 @@ def _clean_drive(root):
     bin_dir = root / "$Recycle.Bin" / ALICE
     bin_dir.mkdir(parents=True)
     (bin_dir / "$IAB12CD.txt").write_bytes(build_i_file("C:\\Users\\alice\\Desktop\\lunch menu.txt", 40, FT_1))
+    (bin_dir / "$RAB12CD.txt").write_bytes(b"curry, salad, soup, rice, tea, cake, fruit" [:40])
     recent = root / "Users" / "alice" / "AppData" / "Roaming" / "Microsoft" / "Windows" / "Recent"
     recent.mkdir(parents=True)
     (recent / "minutes.docx.lnk").write_bytes(build_lnk(

@@ -23,9 +23,9 @@ def at(minutes: float) -> str:
 
 
 def ev(family: str, desc: str, message: str = "x", minutes: float = 0, user: str | None = "alice",
-       artifact: str = "A", **data) -> dict:
+       artifact: str = "A", extractor_name: str = "e", **data) -> dict:
     record = {"timestamp": at(minutes), "timestamp_desc": desc, "artifact": artifact,
-              "family": family, "extractor": "e", "message": message, "user": user,
+              "family": family, "extractor": extractor_name, "message": message, "user": user,
               "host": "WS", "source": {"evidence": "e", "volume": "p1", "path": "/p", "inode": None,
                                        "sha256": None}, "data": data}
     record["event_hash"] = integrity.event_hash(record)
@@ -79,6 +79,11 @@ CASES = {
                        [ev("deleted", "Deleted", original_path="C:\\Users\\bob\\notes.txt")]),
     "TRIAGE-DEL-002": ([ev("deleted", "Deleted", original_path=f"f{i}") for i in range(20)],
                        [ev("deleted", "Deleted", original_path="same") for _ in range(20)]),
+    "TRIAGE-DEL-003": ([ev("deleted", "$SI Entry Modified", timestomp=["si_created_before_fn_created"])],
+                       [ev("filesystem", "$SI [M...]", timestomp=["si_modified_before_si_created"]),
+                        ev("filesystem", "$SI [M...]", timestomp=[])]),
+    "TRIAGE-DEL-004": ([ev("deleted", "Deleted", r_present=False, extractor_name="recycle_bin")],
+                       [ev("deleted", "Deleted", r_present=True, extractor_name="recycle_bin")]),
     "TRIAGE-LOG-001": ([ev("eventlog", "Log Cleared")], [ev("eventlog", "Logon", LogonType=2)]),
     "TRIAGE-LOG-002": ([ev("eventlog", "Logon", LogonType=10)], [ev("eventlog", "Logon", LogonType=3)]),
     "TRIAGE-LOG-003": ([ev("eventlog", "Member Added to Group")], [ev("eventlog", "Account Changed")]),
