@@ -177,3 +177,16 @@ def test_truncated_raw_image_is_flagged(cli, tmp_path):
     summary = json.loads(result.output)
     assert summary["errors"] >= 1
     assert "truncated image?" in summary["volumes"][0]["note"]
+
+
+def test_documents_swept_on_other_volumes_only(cli, e01_case, tmp_path):
+    case = tmp_path / "usb"
+    result = cli("run", FIXTURE_IMAGES / "usb-fat32.raw", "-o", case, "--json")
+    summary = json.loads(result.output)
+    assert summary["per_artifact"]["DocumentsOnOtherVolumes"] >= 1
+    docs = [e for e in read_jsonl(case) if e["artifact"] == "DocumentsOnOtherVolumes"]
+    wanted = {f["path"]: f["sha256"] for f in FACTS["usb"]["files"] if f["path"].endswith(".xlsx")}
+    assert {e["source"]["path"]: e["data"]["sha256"] for e in docs} == wanted
+    system_case, _ = e01_case
+    manifest = json.loads((system_case / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["per_artifact"]["DocumentsOnOtherVolumes"] == 0

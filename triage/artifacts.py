@@ -16,7 +16,8 @@ from typing import Any, Iterable
 import yaml
 
 REQUIRED = {"name": str, "family": str, "extractor": str, "paths": list}
-OPTIONAL = {"doc": str, "max_size": int, "default": bool}
+OPTIONAL = {"doc": str, "max_size": int, "default": bool, "volumes": str}
+VOLUME_SCOPES = ("any", "system", "other")
 
 
 class DefinitionError(Exception):
@@ -32,12 +33,15 @@ class Artifact:
     doc: str = ""
     max_size: int | None = None  # bytes; bigger files are recorded as skipped, not parsed
     default: bool = True  # False: costly artifacts that run only when named with --only
+    # any | system (volumes holding /Windows) | other (the rest: USB sticks, data partitions),
+    # so a `/**/*.docx` sweep can cover removable media without walking the system volume.
+    volumes: str = "any"
     origin: str = field(default="", compare=False)  # the file that defined it
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "family": self.family, "extractor": self.extractor,
                 "paths": list(self.paths), "doc": self.doc, "max_size": self.max_size,
-                "default": self.default, "origin": self.origin}
+                "default": self.default, "volumes": self.volumes, "origin": self.origin}
 
 
 def builtin_dirs() -> list[Path]:
@@ -61,6 +65,8 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
     for key, kind in OPTIONAL.items():
         if key in entry and entry[key] is not None and not isinstance(entry[key], kind):
             raise DefinitionError(f"{where}: field '{key}' must be a {kind.__name__}")
+    if entry.get("volumes", "any") not in VOLUME_SCOPES:
+        raise DefinitionError(f"{where}: field 'volumes' must be one of {', '.join(VOLUME_SCOPES)}")
     unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise DefinitionError(f"{where}: unknown field '{unknown[0]}'")
@@ -74,7 +80,8 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
     return Artifact(name=entry["name"].strip(), family=entry["family"].strip(),
                     extractor=entry["extractor"].strip(), paths=tuple(paths),
                     doc=(entry.get("doc") or "").strip(), max_size=entry.get("max_size"),
-                    default=entry.get("default", True) is not False, origin=origin)
+                    default=entry.get("default", True) is not False,
+                    volumes=entry.get("volumes", "any"), origin=origin)
 
 
 def load_file(path: Path) -> list[Artifact]:
@@ -126,6 +133,12 @@ def select(artifacts: list[Artifact], only: Iterable[str]) -> list[Artifact]:
     # the family's default artifacts plus any of its off-by-default ones named too.
     return [a for a in artifacts if a.name.lower() in wanted or
             (a.family.lower() in wanted and a.default)]
+
+
+def for_volume(artifacts: list[Artifact], is_system: bool, loose: bool) -> list[Artifact]:
+    """The definitions that apply to one volume (loose files count as a system volume's)."""
+    wanted = "system" if is_system or loose else "other"
+    return [a for a in artifacts if a.volumes in ("any", wanted)]
 
 
 def relative_origin(origin: str) -> str:

@@ -124,15 +124,15 @@ def _match_by_name(tree: Tree, node: Any, path: str, artifacts: list[Artifact]) 
                 yield Match(artifact, tree.file(child, child_path))
 
 
-def find_node(tree: Tree, path: str) -> tuple[Any, str] | None:
-    """(node, path as stored) of a file by its path (case-insensitive), or None."""
+def find_node(tree: Tree, path: str, directory: bool = False) -> tuple[Any, str] | None:
+    """(node, path as stored) of a file (or a directory) by its path (case-insensitive)."""
     node = tree.root()
     parts = [p for p in path.strip("/").split("/") if p]
     real: list[str] = []
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
         for name, child, is_dir in tree.children(node):
-            if name.lower() == part.lower() and is_dir != last:
+            if name.lower() == part.lower() and is_dir == (directory or not last):
                 node = child
                 real.append(name)
                 break

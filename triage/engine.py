@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from triage import __version__, integrity
-from triage.artifacts import Artifact, DefinitionError, builtin_dirs, load_definitions, select
-from triage.collect import find_files
+from triage.artifacts import (Artifact, DefinitionError, builtin_dirs, for_volume,
+                              load_definitions, select)
+from triage.collect import find_files, find_node
 from triage.extraction import Extraction
 from triage.extractors import Extractor, load_extractors
 from triage.analysis import run_analyses
@@ -251,7 +252,9 @@ class Run:
             self.reporter.volume(volume.id, ", ".join(
                 str(x) for x in (volume.fs_type, volume.label, volume.snapshot) if x))
             try:
-                matches = list(find_files(volume.tree, artifacts, by_name=volume.by_name))
+                is_system = find_node(volume.tree, "/Windows", directory=True) is not None
+                scoped = for_volume(artifacts, is_system, volume.by_name)
+                matches = list(find_files(volume.tree, scoped, by_name=volume.by_name))
             except Exception as exc:
                 self._error("collect", f"walking the file system failed: {exc}",
                             evidence=evidence.name, volume=volume.id)
