@@ -5,6 +5,7 @@ import json
 import shutil
 
 from conftest import ROOT
+from fixtures.builders.lnk_writer import build_lnk, link_info_local
 from test_evtx import T0_ISO, T2_ISO, partition_log
 
 USB = ROOT / "fixtures" / "artifacts" / "registry" / "usb"
@@ -21,6 +22,11 @@ def _system_drive(root):
     logs = root / "Windows" / "System32" / "winevt" / "Logs"
     logs.mkdir(parents=True)
     (logs / "Microsoft-Windows-Partition%4Diagnostic.evtx").write_bytes(partition_log())
+    recent = root / "Users" / "alice" / "AppData" / "Roaming" / "Microsoft" / "Windows" / "Recent"
+    recent.mkdir(parents=True)
+    (recent / "顧客リスト.lnk").write_bytes(build_lnk(
+        link_info=link_info_local("E:\\CUSTOMERS\\顧客リスト.xlsx", 2, 0x4B1D2C3E, "KIOXIA"),
+        accessed=134174100000000000, file_size=762))
     return root
 
 
@@ -38,6 +44,9 @@ def test_devices_are_correlated_across_sources(cli, tmp_path):
     assert stick["volume_labels"] == ["KIOXIA"] and stick["volume_serials"] == ["4B1D2C3E"]
     assert stick["volume_guids"] == ["{7f3a9c2e-1b4d-11f1-a5c1-806e6f6e6963}"]
     assert stick["users"] == ["alice"]  # through MountPoints2 and the volume GUID
+    opened = stick["files_opened"]  # the shortcut records the stick's volume serial
+    assert [(f["path"], f["linked_by"], f["user"]) for f in opened] == [
+        ("E:\\CUSTOMERS\\顧客リスト.xlsx", "volume serial", "alice")]
     assert (stick["first_connected"], stick["first_connected_source"]) == (
         "2026-03-09T01:15:41.8765432Z", "usb_devices (USB)")
     assert (stick["last_removed"], stick["last_removed_source"]) == (

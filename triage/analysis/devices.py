@@ -11,8 +11,9 @@ suffix), the container id, the volume GUID and the volume serial, and writes tab
 
 Conflicting sources are kept, not averaged: `times` lists every timestamp with what it means
 and which source (plugin or log) said it; first/last figures name their source too.
-Files opened from a device are linked by the volume serial that shortcut and Jump List
-entries record, or by drive letter when no serial is recorded (`linked_by` says which).
+Files and folders opened from a device are linked by the volume serial that shortcut and Jump
+List entries record, or by drive letter when no serial is recorded (ShellBags record none):
+`linked_by` says which; a drive letter is reused by other devices, so such links are weaker.
 """
 from __future__ import annotations
 
@@ -203,7 +204,8 @@ def correlate(db: sqlite3.Connection) -> list[Device]:
                                  "source": f"event log {data.get('channel')} {data.get('event_id')}",
                                  "seq": seq})
             device.events[seq] = "connection"
-        elif record["extractor"] in ("lnk", "jumplist_auto", "jumplist_custom"):
+        elif record["extractor"] in ("lnk", "jumplist_auto", "jumplist_custom") or \
+                (plugin == "shellbags" and data.get("drive_letter")):
             links.append((seq, record))
     for seq, record in mounts:
         device = volume_owner.get(record["data"]["volume_guid"].lower())
@@ -216,11 +218,14 @@ def correlate(db: sqlite3.Connection) -> list[Device]:
 
 
 def _file_fields(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(volume serial, drive letter) a shortcut/Jump List entry records for its target."""
+    """(volume serial, drive letter) a shortcut, Jump List or ShellBag entry records."""
     lnk = data.get("lnk") if isinstance(data.get("lnk"), dict) else data
     serial = lnk.get("volume_serial") or lnk.get("drive_serial_number")
     path = lnk.get("local_path") or lnk.get("target_path") or lnk.get("path") or ""
-    letter = path[:2].upper() if re.match(r"^[A-Za-z]:", str(path)) else None
+    path = re.sub(r"^<My Computer> ", "", str(path))  # ShellBag paths start at their root
+    letter = path[:2].upper() if re.match(r"^[A-Za-z]:", path) else None
+    if letter is None and data.get("drive_letter"):
+        letter = str(data["drive_letter"])[:1].upper() + ":"
     return (str(serial).upper() if serial else None), letter
 
 
