@@ -71,3 +71,34 @@ def test_volume_definition_gets_the_raw_volume(cli, tmp_path):
     assert event["data"]["signature"] == "55aa"
     assert event["source"]["path"] == "@volume" and event["source"]["sha256"] is None
     assert json.loads(result.output)["files"] == 1
+
+
+def test_sparse_streams_are_hashed_over_allocated_runs_only():
+    import hashlib
+    import io
+
+    from triage.extraction import _has_sparse_runs, _hash_allocated
+
+    class SparseStream:
+        """16 GiB logical, two allocated 4 KiB runs: reading the zeros would take minutes."""
+
+        path, inode, size = "/$Extend/$UsnJrnl:$J", 99, 16 * 2**30 + 8192
+
+        def extents(self):
+            return [(0, 16 * 2**30, True), (16 * 2**30, 8192, False)]
+
+        def open(self):
+            data = b"A" * 4096 + b"B" * 4096
+
+            class Handle(io.BytesIO):
+                def seek(self, offset, whence=0):
+                    assert offset >= 16 * 2**30, "a sparse run was read"
+                    return super().seek(offset - 16 * 2**30)
+
+            return Handle(data)
+
+    stream = SparseStream()
+    assert _has_sparse_runs(stream)
+    digests, allocated = _hash_allocated(stream)
+    assert allocated == 8192
+    assert digests["sha256"] == hashlib.sha256(b"A" * 4096 + b"B" * 4096).hexdigest()
