@@ -374,12 +374,14 @@ def info_command(evidence: str, vss: str, recovery_password: str | None, passwor
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one job each)."""
+    from triage.cli_batch import batch_command
     from triage.cli_recover import recover_command
     from triage.cli_report import export_command, report_command
 
     main.add_command(report_command)
     main.add_command(export_command)
     main.add_command(recover_command, "recover")
+    main.add_command(batch_command, "batch")
 
 
 _register_commands()
