@@ -43,18 +43,13 @@ import sqlite3
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (
+from triage.extractors.chromium import (open_artifact_db, 
     TimeReader,
     as_int,
-    check_wal,
     as_text,
     column,
     iso,
-    note_companions,
     run_section,
-    schema,
-    sqlite_text,
 )
 from triage.extractors.firefox import file_uri_to_path
 from triage.files import EvidenceFile
@@ -146,14 +141,7 @@ class ActivitiesCache(Extractor):
     description = "Windows Timeline ActivitiesCache.db: activities started and ended"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "activity" not in tables:
                 raise ArtifactError("not a Windows Timeline database (no Activity table)")
             times = TimeReader()

@@ -59,6 +59,7 @@ domain, category (triage.urlcat).
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 import struct
 from typing import Any, Callable, Iterator
 
@@ -192,6 +193,21 @@ def run_section(ctx: ExtractionContext, what: str,
         yield from produce()
     except sqlite3.DatabaseError as exc:
         ctx.error(f"{what}: could not be read completely ({exc}); the other records are kept")
+
+
+@contextmanager
+def open_artifact_db(f: EvidenceFile, ctx: ExtractionContext) -> Iterator[tuple[sqlite3.Connection, dict[str, list[str]]]]:
+    """(connection, schema) of an SQLite artifact: a private copy with its -wal/-journal
+    (noted in the case), text never failing on bad UTF-8, a damaged WAL warned about."""
+    with open_sqlite_copy(f) as (db, copied):
+        db.text_factory = sqlite_text
+        note_companions(ctx, copied)
+        check_wal(f, ctx)
+        try:
+            tables = schema(db)
+        except sqlite3.DatabaseError as exc:
+            raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        yield db, tables
 
 
 def note_companions(ctx: ExtractionContext, copied: list[str]) -> None:
@@ -378,14 +394,7 @@ class ChromiumHistory(Extractor):
                    "downloads, searches")
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if not {"urls", "visits", "downloads"} & set(tables):
                 raise ArtifactError(
                     "not a Chromium History database (no urls, visits or downloads table)")

@@ -25,9 +25,7 @@ import sqlite3
 from typing import Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (TimeReader, as_int, as_text, check_wal, column,
-                                        note_companions, run_section, schema, sqlite_text)
+from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, run_section)
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
 
@@ -42,14 +40,7 @@ class DropboxSyncHistory(Extractor):
     description = "Dropbox sync_history.db: files uploaded and downloaded"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "sync_history" not in tables or "timestamp" not in tables["sync_history"]:
                 raise ArtifactError("not a Dropbox sync_history database (no sync_history table)")
             parts = [p for p in f.path.split("/") if p]

@@ -57,20 +57,15 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (
+from triage.extractors.chromium import (open_artifact_db, 
     TimeReader,
     as_int,
-    check_wal,
     as_text,
     column,
     iso,
     named,
-    note_companions,
     profile_of,
     run_section,
-    schema,
-    sqlite_text,
 )
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
@@ -128,14 +123,7 @@ class FirefoxPlaces(Extractor):
     description = "Firefox places.sqlite: visits, bookmarks, downloads (Firefox 26+)"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "moz_places" not in tables:
                 raise ArtifactError("not a Firefox places database (no moz_places table)")
             run = _Places(db, tables, f, ctx)
@@ -385,14 +373,7 @@ class FirefoxDownloads(Extractor):
     description = "Firefox 3-25 downloads.sqlite (moz_downloads)"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "moz_downloads" not in tables:
                 raise ArtifactError("not a Firefox downloads database (no moz_downloads table)")
             times = TimeReader()

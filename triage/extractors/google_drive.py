@@ -31,9 +31,7 @@ import sqlite3
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (TimeReader, as_int, as_text, check_wal, column, iso,
-                                        note_companions, run_section, schema, sqlite_text)
+from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, iso, run_section)
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
 
@@ -53,14 +51,7 @@ class GoogleDriveFS(Extractor):
     description = "Google Drive for desktop metadata_sqlite_db: items, paths, trash, times"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "items" not in tables or not {"stable_id", "local_title"} <= set(tables["items"]):
                 raise ArtifactError("not a DriveFS metadata database (no items table)")
             parts = [p for p in f.path.split("/") if p]

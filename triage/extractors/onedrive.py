@@ -39,9 +39,7 @@ import sqlite3
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (TimeReader, as_int, as_text, check_wal, column, iso,
-                                        note_companions, run_section, schema, sqlite_text)
+from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, iso, run_section)
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
 
@@ -89,14 +87,7 @@ class OneDriveSyncEngine(Extractor):
     description = "OneDrive SyncEngineDatabase.db: synced and cloud-only files, hydration times"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "od_clientfile_records" not in tables:
                 raise ArtifactError("not a OneDrive SyncEngineDatabase (no od_ClientFile_Records)")
             times = TimeReader()

@@ -40,9 +40,7 @@ import urllib.parse
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._sqlite import open_sqlite_copy
-from triage.extractors.chromium import (TimeReader, as_int, as_text, check_wal, column,
-                                        note_companions, run_section, schema, sqlite_text)
+from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, run_section)
 from triage.extractors.mbox import mail_message
 from triage.files import EvidenceFile
 from triage.maildomains import (freemail_for, internal_domains_for, normalize_address,
@@ -103,14 +101,7 @@ class ThunderbirdGloda(Extractor):
     description = "Thunderbird global-messages-db.sqlite (Gloda index): messages, deleted ones"
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        with open_sqlite_copy(f) as (db, copied):
-            db.text_factory = sqlite_text
-            note_companions(ctx, copied)
-            check_wal(f, ctx)
-            try:
-                tables = schema(db)
-            except sqlite3.DatabaseError as exc:
-                raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        with open_artifact_db(f, ctx) as (db, tables):
             if "messages" not in tables or "date" not in tables["messages"]:
                 raise ArtifactError("not a Thunderbird Gloda database (no messages table)")
             times = TimeReader()
