@@ -20,12 +20,13 @@ Free-mail is decided by the list alone and does not need the internal domains.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
+
+from triage.datalists import load_cached, read_yaml
+from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "freemail_domains.yaml"
 LIST_KEY = "freemail"
@@ -196,44 +197,17 @@ _LOADED: dict[tuple, FreemailDomains] = {}
 
 
 def _read(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}:" if mark else ""
-        raise MailListError(f"{path}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") \
-            from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MailListError(f"{path}: cannot read: {exc}") from None
+    return read_yaml(path, MailListError)
 
 
 def load_freemail(paths: Sequence[str]) -> FreemailDomains:
     """Compile the lists in `paths` (shipped first, examiner lists after); cached per process."""
-    key_parts = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            key_parts.append((os.path.abspath(path), st.st_size, st.st_mtime_ns))
-        except OSError:
-            key_parts.append((os.path.abspath(path), -1, -1))
-    key = tuple(key_parts)
-    found = _LOADED.get(key)
-    if found is None:
-        found = FreemailDomains.from_mappings((path, _read(path)) for path in paths)
-        _LOADED[key] = found
-    return found
+    return load_cached(paths, _LOADED, FreemailDomains.from_mappings, MailListError)
 
 
 def shipped_list() -> str | None:
     """The list shipped with the definitions (source tree or installed data directory)."""
-    from triage.artifacts import builtin_dirs
-
-    for folder in builtin_dirs():
-        candidate = os.path.join(folder, "lists", LIST_NAME)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    return datalists_shipped(LIST_NAME)
 
 
 def shipped_freemail() -> FreemailDomains:

@@ -15,13 +15,14 @@ and each compiled set memoises host lookups, so categorizing a large history sta
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-import yaml
+
+from triage.datalists import load_cached, read_yaml
+from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "url_categories.yaml"
 OTHER = "other"
@@ -177,44 +178,17 @@ _LOADED: dict[tuple, UrlCategories] = {}
 
 
 def _read(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}:" if mark else ""
-        problem = getattr(exc, "problem", exc)
-        raise UrlListError(f"{path}:{line} not valid YAML: {problem}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UrlListError(f"{path}: cannot read: {exc}") from None
+    return read_yaml(path, UrlListError)
 
 
 def load_lists(paths: Sequence[str]) -> UrlCategories:
     """Compile the lists in `paths` (shipped first, examiner lists after); cached per process."""
-    key_parts = []
-    for path in paths:
-        try:
-            st = os.stat(path)
-            key_parts.append((os.path.abspath(path), st.st_size, st.st_mtime_ns))
-        except OSError:
-            key_parts.append((os.path.abspath(path), -1, -1))
-    key = tuple(key_parts)
-    found = _LOADED.get(key)
-    if found is None:
-        found = UrlCategories.from_mappings((path, _read(path)) for path in paths)
-        _LOADED[key] = found
-    return found
+    return load_cached(paths, _LOADED, UrlCategories.from_mappings, UrlListError)
 
 
 def shipped_list() -> str | None:
     """The list shipped with the definitions (source tree or installed data directory)."""
-    from triage.artifacts import builtin_dirs
-
-    for folder in builtin_dirs():
-        candidate = os.path.join(folder, "lists", LIST_NAME)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    return datalists_shipped(LIST_NAME)
 
 
 def lists_for(ctx: Any) -> UrlCategories:

@@ -1,0 +1,57 @@
+"""Data lists that extractors read (`lists/*.yaml` beside the artifact definitions).
+
+The shipped list comes first, then the examiner's (from `--artifacts DIR/lists/`), so a lab
+extends a list (URL categories, free-mail domains, AppIDs) without code. Compiled lists are
+cached per process, keyed by the files' paths, sizes and modification times.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def read_yaml(path: str, error: type[Exception]) -> Any:
+    """A list file's content; `error` (with the file, line and problem) when unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}:" if mark else ""
+        raise error(f"{path}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read: {exc}") from None
+
+
+def load_cached(paths: Sequence[str], cache: dict[tuple, T],
+                compile_lists: Callable[[Iterable[tuple[str, Any]]], T],
+                error: type[Exception]) -> T:
+    """Compile the lists in `paths` once per process (until one of the files changes)."""
+    key_parts = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+            key_parts.append((os.path.abspath(path), st.st_size, st.st_mtime_ns))
+        except OSError:
+            key_parts.append((os.path.abspath(path), -1, -1))
+    key = tuple(key_parts)
+    found = cache.get(key)
+    if found is None:
+        found = compile_lists((path, read_yaml(path, error)) for path in paths)
+        cache[key] = found
+    return found
+
+
+def shipped_list(name: str) -> str | None:
+    """The list shipped with the definitions (source tree or installed data directory)."""
+    from triage.artifacts import builtin_dirs
+
+    for folder in builtin_dirs():
+        candidate = os.path.join(folder, "lists", name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
