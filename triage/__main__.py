@@ -1,0 +1,4 @@
+"""`python -m triage` runs the command line."""
+from triage.cli import main
+
+main()
