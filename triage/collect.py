@@ -126,6 +126,15 @@ def _match_by_name(tree: Tree, node: Any, path: str, artifacts: list[Artifact]) 
 
 def find_node(tree: Tree, path: str, directory: bool = False) -> tuple[Any, str] | None:
     """(node, path as stored) of a file (or a directory) by its path (case-insensitive)."""
+    lookup = getattr(tree, "lookup", None)
+    if lookup is not None:
+        found = lookup(path)
+        if found is not None:
+            try:
+                if bool(found[0].IsDirectory()) == directory:
+                    return found
+            except Exception:
+                pass
     node = tree.root()
     parts = [p for p in path.strip("/").split("/") if p]
     real: list[str] = []

@@ -348,6 +348,30 @@ class DfvfsTree:
     def file(self, node: Any, path: str) -> "DfvfsFile":
         return DfvfsFile(node, path, self)
 
+    def lookup(self, path: str) -> tuple[Any, str] | None:
+        """(entry, path as stored) through the file system's own index, or None.
+
+        Why: finding /Windows/System32/config/SYSTEM by listing directories builds a dfVFS
+        entry for each of System32's thousands of children; NTFS finds it in its B-tree.
+        """
+        if self.fs_type != definitions.TYPE_INDICATOR_NTFS:
+            return None
+        location = "\\" + path.strip("/").replace("/", "\\")
+        spec = path_spec_factory.Factory.NewPathSpec(self.fs_type, location=location,
+                                                    parent=self.fs_spec.parent)
+        try:
+            entry = self.fs.GetFileEntryByPathSpec(spec)
+        except Exception:
+            return None
+        if entry is None:
+            return None
+        names = []
+        current = entry
+        while current is not None and current.name:
+            names.append(current.name)
+            current = current.GetParentFileEntry()
+        return entry, "/" + "/".join(reversed(names))
+
     def stream(self, node: Any, path: str, name: str) -> "DfvfsStreamFile | None":
         """An NTFS alternate data stream of a file (`$UsnJrnl:$J`, `x:Zone.Identifier`)."""
         try:
@@ -417,6 +441,11 @@ class DfvfsFile:
         inode = getattr(spec, "mft_entry", None)
         if inode is None:
             inode = getattr(spec, "inode", None)
+        if inode is None:  # found by path: ask NTFS itself for the MFT entry number
+            try:
+                inode = entry._fsntfs_file_entry.file_reference & 0xFFFFFFFFFFFF
+            except Exception:
+                inode = None
         self.inode = inode
         try:
             self.size = int(entry.size or 0)
