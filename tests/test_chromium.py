@@ -23,7 +23,8 @@ from fixtures.builders.browser_writer import (  # noqa: E402
     write_db_with_hot_journal,
 )
 from triage.extractors import ExtractionContext  # noqa: E402
-from triage.extractors.chromium import ChromiumHistory, browser_of, wal_damage  # noqa: E402
+from triage.extractors._sqlite import wal_damage  # noqa: E402
+from triage.extractors.chromium import ChromiumHistory, browser_of  # noqa: E402
 from triage.files import LocalFile  # noqa: E402
 from triage.model import ArtifactError  # noqa: E402
 

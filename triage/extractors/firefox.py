@@ -57,16 +57,8 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors.chromium import (open_artifact_db, 
-    TimeReader,
-    as_int,
-    as_text,
-    column,
-    iso,
-    named,
-    profile_of,
-    run_section,
-)
+from triage.extractors.chromium import named, profile_of
+from triage.extractors._sqlite import (open_artifact_db, TimeReader, as_int, as_text, column, iso, run_section)
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
 from triage.urlcat import categorize, lists_for

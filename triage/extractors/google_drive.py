@@ -31,7 +31,7 @@ import sqlite3
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, iso, run_section)
+from triage.extractors._sqlite import (open_artifact_db, TimeReader, as_int, as_text, column, iso, run_section)
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event
 

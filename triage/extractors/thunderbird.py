@@ -40,7 +40,7 @@ import urllib.parse
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors.chromium import (open_artifact_db, TimeReader, as_int, as_text, column, run_section)
+from triage.extractors._sqlite import (open_artifact_db, TimeReader, as_int, as_text, column, run_section)
 from triage.extractors.mbox import mail_message
 from triage.files import EvidenceFile
 from triage.maildomains import (freemail_for, internal_domains_for, normalize_address,
