@@ -55,3 +55,27 @@ def shipped_list(name: str) -> str | None:
         if os.path.isfile(candidate):
             return candidate
     return None
+
+
+def lists_for_context(ctx: Any, name: str, load: Callable[[Sequence[str]], T],
+                      error: type[Exception], what: str) -> T:
+    """The compiled list `name` for an extraction: every `lists/<name>` the context names
+    (the shipped one when it names none). An unreadable list is reported with ctx.error() and
+    left out; the others still apply."""
+    paths = list(ctx.list_files(name)) if hasattr(ctx, "list_files") else []
+    if not paths:
+        shipped = shipped_list(name)
+        paths = [shipped] if shipped else []
+    try:
+        return load(paths)
+    except error:
+        pass
+    good = []
+    for path in paths:
+        try:
+            load([path])
+            good.append(path)
+        except error as exc:
+            report = getattr(ctx, "error", None) or getattr(ctx, "warn")
+            report(f"{what} ignored: {exc}")
+    return load(good)

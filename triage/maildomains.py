@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 
-from triage.datalists import load_cached, read_yaml
+from triage.datalists import lists_for_context, load_cached, read_yaml
 from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "freemail_domains.yaml"
@@ -219,23 +219,7 @@ def freemail_for(ctx: Any) -> FreemailDomains:
     """The free-mail list for an extraction: every `lists/freemail_domains.yaml` the context
     names (the shipped list when it names none). A list that cannot be read is reported with
     ctx.error() and left out; the others still apply."""
-    paths = list(ctx.list_files(LIST_NAME)) if hasattr(ctx, "list_files") else []
-    if not paths:
-        shipped = shipped_list()
-        paths = [shipped] if shipped else []
-    try:
-        return load_freemail(paths)
-    except MailListError:
-        pass
-    good = []
-    for path in paths:
-        try:
-            load_freemail([path])
-            good.append(path)
-        except MailListError as exc:
-            report = getattr(ctx, "error", None) or getattr(ctx, "warn")
-            report(f"free-mail domain list ignored: {exc}")
-    return load_freemail(good)
+    return lists_for_context(ctx, LIST_NAME, load_freemail, MailListError, "free-mail domain list")
 
 
 def internal_domains_for(ctx: Any) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 
-from triage.datalists import load_cached, read_yaml
+from triage.datalists import lists_for_context, load_cached, read_yaml
 from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "url_categories.yaml"
@@ -197,20 +197,4 @@ def lists_for(ctx: Any) -> UrlCategories:
     A context without definition folders (a unit test, a library caller) gets the shipped list.
     A list that cannot be read is reported with ctx.error() and left out; the others still apply.
     """
-    paths = list(ctx.list_files(LIST_NAME)) if hasattr(ctx, "list_files") else []
-    if not paths:
-        shipped = shipped_list()
-        paths = [shipped] if shipped else []
-    try:
-        return load_lists(paths)
-    except UrlListError:
-        pass
-    good = []
-    for path in paths:
-        try:
-            load_lists([path])
-            good.append(path)
-        except UrlListError as exc:
-            report = getattr(ctx, "error", None) or getattr(ctx, "warn")
-            report(f"URL category list ignored: {exc}")
-    return load_lists(good)
+    return lists_for_context(ctx, LIST_NAME, load_lists, UrlListError, "URL category list")
