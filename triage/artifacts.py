@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
+from triage.datalists import yaml_entries
 
 REQUIRED = {"name": str, "family": str, "extractor": str, "paths": list}
 OPTIONAL = {"doc": str, "max_size": int, "default": bool, "volumes": str}
@@ -85,20 +85,7 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
 
 
 def load_file(path: Path) -> list[Artifact]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            documents = list(yaml.safe_load_all(handle))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise DefinitionError(f"{path}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"{path}: cannot read: {exc}") from None
-    entries: list[Any] = []
-    for doc in documents:
-        if doc is None:
-            continue
-        entries.extend(doc if isinstance(doc, list) else [doc])
+    entries = yaml_entries(path, DefinitionError)
     return [_validate(entry, str(path), i) for i, entry in enumerate(entries)]
 
 

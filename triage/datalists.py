@@ -14,17 +14,30 @@ import yaml
 T = TypeVar("T")
 
 
-def read_yaml(path: str, error: type[Exception]) -> Any:
-    """A list file's content; `error` (with the file, line and problem) when unreadable."""
+def read_yaml(path: Any, error: type[Exception], all_documents: bool = False,
+              loader: type = yaml.SafeLoader) -> Any:
+    """A YAML file's content (a list of its documents with all_documents); `error` naming the
+    file, line and problem when it cannot be read. Used for lists, definitions and rules."""
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            if all_documents:
+                return list(yaml.load_all(handle, Loader=loader))  # noqa: S506 - safe loaders only
+            return yaml.load(handle, Loader=loader)  # noqa: S506 - safe loaders only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}:" if mark else ""
         raise error(f"{path}:{line} not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read: {exc}") from None
+
+
+def yaml_entries(path: Any, error: type[Exception], loader: type = yaml.SafeLoader) -> list[Any]:
+    """The entries of a definitions or rules file: each document is one entry or a list."""
+    entries: list[Any] = []
+    for doc in read_yaml(path, error, all_documents=True, loader=loader):
+        if doc is not None:
+            entries.extend(doc if isinstance(doc, list) else [doc])
+    return entries
 
 
 def load_cached(paths: Sequence[str], cache: dict[tuple, T],

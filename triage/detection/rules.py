@@ -32,6 +32,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from triage.datalists import yaml_entries
+
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 OPERATORS = ("equals", "not_equals", "in", "contains", "regex", "gt", "gte", "lt", "lte", "exists")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
@@ -200,20 +202,7 @@ def _validate(entry: Any, origin: str, index: int) -> Rule | None:
 
 
 def load_rule_file(path: Path) -> list[Rule]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            documents = list(yaml.load_all(handle, Loader=_LineLoader))  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise RuleError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"{path}: cannot read: {exc}") from None
-    entries: list[Any] = []
-    for doc in documents:
-        if doc is None:
-            continue
-        entries.extend(doc if isinstance(doc, list) else [doc])
+    entries = yaml_entries(path, RuleError, loader=_LineLoader)
     rules = [_validate(e, str(path), i) for i, e in enumerate(entries)]
     return [r for r in rules if r is not None]
 
