@@ -228,9 +228,10 @@ def _parse_table(data: bytes, first: int, narrow: int, wide: int,
         yield CacheEntry(index, path, modified, _executed(insert), insert, shim, data_size)
 
 
-def _parse_win8(data: bytes, kind: str) -> Iterator[CacheEntry]:
-    signature = b"00ts" if kind == "win8.0" else b"10ts"
-    off, index = WIN8_HEADER, 0
+def _ts_entries(data: bytes, start: int, signature: bytes) -> Iterator[tuple[int, int, str, int, int]]:
+    """The "00ts"/"10ts" entries of Windows 8 to 11 caches: (index, offset, path, cursor after
+    the path, end of the entry); every length is checked against the value."""
+    off, index = start, 0
     while off + 12 <= len(data):
         if data[off:off + 4] != signature:
             raise CacheFormatError(f"entry at {off} has no {signature.decode()} signature")
@@ -240,8 +241,13 @@ def _parse_win8(data: bytes, kind: str) -> Iterator[CacheEntry]:
         if end > len(data) or size < 2:
             raise CacheFormatError(f"entry at {off} runs past the value")
         path_size = _u16(data, body)
-        path = _text(data, body + 2, path_size)
-        cursor = body + 2 + path_size
+        yield index, off, _text(data, body + 2, path_size), body + 2 + path_size, end
+        off, index = end, index + 1
+
+
+def _parse_win8(data: bytes, kind: str) -> Iterator[CacheEntry]:
+    signature = b"00ts" if kind == "win8.0" else b"10ts"
+    for index, off, path, cursor, end in _ts_entries(data, WIN8_HEADER, signature):
         package = None
         if kind == "win8.1":
             package_size = _u16(data, cursor)
@@ -254,28 +260,15 @@ def _parse_win8(data: bytes, kind: str) -> Iterator[CacheEntry]:
         data_size = _u32(data, cursor + 16)
         yield CacheEntry(index, path, modified, _executed(insert), insert, shim, data_size,
                          package=package)
-        off, index = end, index + 1
 
 
 def _parse_win10(data: bytes, kind: str) -> Iterator[CacheEntry]:
-    off, index = _u32(data, 0), 0
-    while off + 12 <= len(data):
-        if data[off:off + 4] != b"10ts":
-            raise CacheFormatError(f"entry at {off} has no 10ts signature")
-        size = _u32(data, off + 8)
-        body = off + 12
-        end = body + size
-        if end > len(data) or size < 2:
-            raise CacheFormatError(f"entry at {off} runs past the value")
-        path_size = _u16(data, body)
-        path = _text(data, body + 2, path_size)
-        cursor = body + 2 + path_size
+    for index, off, path, cursor, end in _ts_entries(data, _u32(data, 0), b"10ts"):
         if cursor + 12 > end:
             raise CacheFormatError(f"entry at {off} too short for its fields")
         modified = filetime(_u64(data, cursor))
         data_size = _u32(data, cursor + 8)
         yield CacheEntry(index, path, modified, None, None, None, data_size)
-        off, index = end, index + 1
 
 
 def _control_sets(hive: HiveView) -> list[str]:
