@@ -257,6 +257,15 @@ def mru_time(key: Any, position: int | None) -> tuple[Timestamp | None, str]:
     return None, MRU_ENTRY
 
 
+def mru_note(position: int | None) -> str:
+    """How an MRU entry's time should be read, for its message."""
+    if position == 0:
+        return "most recent; key last written"
+    if position is None:
+        return "no time recorded"
+    return f"MRU position {position}; no time recorded"
+
+
 def mru_ex_entries(key: Any, warn: Any, what: str) -> list[tuple[int | None, str]]:
     """(MRU position, value name) of every numbered value of an MRUListEx key: the listed ones
     in list order, then those the list leaves out (position None). `warn` is ctx.warn."""

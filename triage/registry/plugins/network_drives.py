@@ -22,7 +22,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin, value_or
-from triage.registry.shell_items import mru_entries, mru_time
+from triage.registry.shell_items import mru_note, mru_entries, mru_time
 
 MAP_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Map Network Drive MRU"
 
@@ -59,9 +59,7 @@ class NetworkDrives(RegistryPlugin):
                 ctx.warn(f"Map Network Drive MRU {key.path()}: value {letter!r} is not a string")
                 continue
             when, desc = mru_time(key, position)
-            note = ("most recent; key last written" if position == 0 else
-                    "no time recorded" if position is None else
-                    f"MRU position {position}; no time recorded")
+            note = mru_note(position)
             yield Event(when, desc, f"Map Network Drive dialog: {path} ({note})",
                         {"remote_path": path, "mru_position": position, "value": letter,
                          "key": key.path()})

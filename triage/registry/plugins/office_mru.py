@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
 from triage.registry import HiveView, RegistryPlugin, register_plugin
-from triage.registry.shell_items import mru_time, numbered_string_values
+from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 OFFICE = "Software\\Microsoft\\Office"
 LISTS = ("File MRU", "Place MRU")
@@ -88,6 +88,5 @@ class OfficeMRU(RegistryPlugin):
                 yield Event(opened, "Last Opened", f"{app} {version} opened {what} {path}", data)
                 continue
             when, desc = mru_time(key, position)
-            note = ("most recent; key last written" if position == 0
-                    else f"MRU position {position}; no time recorded")
+            note = mru_note(position)
             yield Event(when, desc, f"{app} {version} recent {what} {path} ({note})", data)

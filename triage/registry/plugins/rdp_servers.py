@@ -23,7 +23,7 @@ from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import (HiveView, RegistryPlugin, key_time, raw_value, register_plugin,
                              value_or)
-from triage.registry.shell_items import mru_time, numbered_string_values
+from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TSC = "Software\\Microsoft\\Terminal Server Client"
 
@@ -51,8 +51,7 @@ class RdpServers(RegistryPlugin):
             return
         for number, name, host in numbered_string_values(default, "MRU", ctx.warn, "RDP MRU"):
             when, desc = mru_time(default, number)
-            note = ("most recent; key last written" if number == 0
-                    else f"MRU position {number}; no time recorded")
+            note = mru_note(number)
             yield Event(when, desc, f"Remote Desktop dialog history: {host} ({note})",
                         {"server": host, "mru_position": number, "value": name,
                          "key": default.path()})

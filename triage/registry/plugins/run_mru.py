@@ -17,7 +17,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, register_plugin, value_or
-from triage.registry.shell_items import mru_entries, mru_time
+from triage.registry.shell_items import mru_note, mru_entries, mru_time
 
 RUN_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RunMRU"
 
@@ -39,9 +39,7 @@ class RunMRU(RegistryPlugin):
                 continue
             command = text[:-2] if text.endswith("\\1") else text
             when, desc = mru_time(key, position)
-            note = ("most recent; key last written" if position == 0 else
-                    "no time recorded" if position is None else
-                    f"MRU position {position}; no time recorded")
+            note = mru_note(position)
             yield Event(when, desc, f"Run dialog: {command} ({note})",
                         {"command": command, "mru_position": position, "value": letter,
                          "key": key.path()})
