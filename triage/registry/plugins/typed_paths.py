@@ -15,7 +15,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, register_plugin
-from triage.registry.shell_items import mru_time, numbered_string_values
+from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TYPED_PATHS = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\TypedPaths"
 
@@ -33,8 +33,7 @@ class TypedPaths(RegistryPlugin):
         for number, name, path in numbered_string_values(key, "url", ctx.warn, "TypedPaths"):
             position = number - 1
             when, desc = mru_time(key, position)
-            note = ("most recent; key last written" if position == 0
-                    else f"MRU position {position}; no time recorded")
+            note = mru_note(position)
             yield Event(when, desc, f"Typed in Explorer address bar: {path} ({note})",
                         {"path": path, "mru_position": position, "value": name,
                          "key": key.path()})

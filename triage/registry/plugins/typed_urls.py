@@ -19,7 +19,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
 from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
-from triage.registry.shell_items import mru_time, numbered_string_values
+from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TYPED_URLS = "Software\\Microsoft\\Internet Explorer\\TypedURLs"
 TYPED_URLS_TIME = "Software\\Microsoft\\Internet Explorer\\TypedURLsTime"
@@ -54,6 +54,5 @@ class TypedURLs(RegistryPlugin):
                 continue
             when, desc = mru_time(key, position)
             data["typed_time_source"] = "key last written" if position == 0 else None
-            note = ("most recent; key last written" if position == 0
-                    else f"MRU position {position}; no time recorded")
+            note = mru_note(position)
             yield Event(when, desc, f"Typed URL: {url} ({note})", data)

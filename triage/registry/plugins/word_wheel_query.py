@@ -16,7 +16,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
-from triage.registry.shell_items import mru_ex_entries, mru_time, read_utf16z
+from triage.registry.shell_items import mru_note, mru_ex_entries, mru_time, read_utf16z
 
 WORD_WHEEL = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\WordWheelQuery"
 
@@ -39,9 +39,7 @@ class WordWheelQuery(RegistryPlugin):
                     continue
                 term, _ = read_utf16z(raw, 0)
                 when, desc = mru_time(key, position)
-                note = ("most recent; key last written" if position == 0 else
-                        "no time recorded" if position is None else
-                        f"MRU position {position}; no time recorded")
+                note = mru_note(position)
                 yield Event(when, desc, f"Explorer search: {term!r} ({note})",
                             {"term": term, "mru_position": position, "value": value_name,
                              "key": key.path()})
