@@ -198,7 +198,15 @@ def register_plugin(cls: type[RegistryPlugin]) -> type[RegistryPlugin]:
     return cls
 
 
+_LOADED = False
+
+
 def load_plugins() -> dict[str, type[RegistryPlugin]]:
+    """Every registry plugin (discovered once per process; each hive asks again)."""
+    global _LOADED
+    if _LOADED:
+        return dict(_PLUGINS)
+    _LOADED = True
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
