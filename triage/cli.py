@@ -179,6 +179,10 @@ def _print_summary(summary: RunSummary) -> None:
     console.print(table)
     console.print(f"files read: {summary.files}   errors: {summary.errors}   "
                   f"warnings: {summary.warnings}   duration: {summary.duration_s:.1f} s")
+    slowest = sorted(summary.timings.items(), key=lambda kv: -kv[1]["wall_s"])[:4]
+    if slowest:
+        console.print("slowest stages: " + ", ".join(
+            f"{name} {figures['wall_s']:.1f} s" for name, figures in slowest))
     if summary.snapshots_found:
         console.print(f"volume shadow snapshots: {summary.snapshots_found} found, "
                       f"{summary.snapshots_processed} processed")

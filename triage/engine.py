@@ -31,6 +31,7 @@ from triage.sources import Evidence, EvidenceError, SourceOptions, open_evidence
 from triage.store import CaseStore
 from triage.sysinfo import SystemInfo, read_system_info
 from triage.timezones import resolve_zone, tzinfo
+from triage.timing import StageTimes
 
 EXIT_OK, EXIT_ARTIFACT_ERRORS, EXIT_USAGE, EXIT_EVIDENCE = 0, 1, 2, 3
 
@@ -82,6 +83,7 @@ class RunSummary:
     findings: dict[str, int] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     finding_lines: list[str] = field(default_factory=list)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -95,7 +97,7 @@ class RunSummary:
                 "chain_head": self.chain_head, "manifest_sha256": self.manifest_sha256,
                 "evidence_hashes": self.evidence_hashes, "duration_s": round(self.duration_s, 3),
                 "findings": self.findings, "finding_list": self.finding_lines,
-                "entities": self.entities,
+                "entities": self.entities, "timings": self.timings,
                 "exit_code": self.exit_code}
 
 
@@ -182,12 +184,15 @@ class Run:
     def execute(self) -> RunSummary:
         started = utc_now()
         clock = time.monotonic()
-        artifacts = self._definitions()
-        self.rules = load_rules(self.options.rule_dirs, builtin=self.options.builtin_rules) + \
-            load_sigma_rules(self.options.sigma_dirs)
+        self.times = times = StageTimes()
+        with times.stage("definitions and rules"):
+            artifacts = self._definitions()
+            self.rules = load_rules(self.options.rule_dirs, builtin=self.options.builtin_rules) + \
+                load_sigma_rules(self.options.sigma_dirs)
         self._check_zone()
         self._check_case_dir()
-        evidence = open_evidence(self.options.evidence, self.options.sources)
+        with times.stage("open evidence"):
+            evidence = open_evidence(self.options.evidence, self.options.sources)
         if evidence.kind == "file" and not any(
                 next(find_files(v.tree, artifacts, by_name=True), None)
                 for v in evidence.processable()):
@@ -213,7 +218,7 @@ class Run:
 
     def _execute(self, work: str, evidence: Evidence, artifacts: list[Artifact], started: str,
                  clock: float) -> RunSummary:
-        opts = self.options
+        opts, times = self.options, self.times
         self.reporter.start(opts.evidence)
         self.store = store = CaseStore(os.path.join(work, "case.sqlite"))
         self.extraction = extraction = Extraction(opts, self.extractors, self.definition_dirs,
@@ -226,11 +231,13 @@ class Run:
             from triage.evidence_hash import hash_evidence
 
             self.reporter.note("hashing the evidence media stream (--hash-evidence)")
-            summary.evidence_hashes = hash_evidence(evidence)
+            with times.stage("hash evidence media"):
+                summary.evidence_hashes = hash_evidence(evidence)
             if summary.evidence_hashes.get("verification") == "MISMATCH":
                 self._error("evidence", "computed hash does not match the hash stored in the E01")
 
-        system = self._system_info(evidence)
+        with times.stage("system facts"):
+            system = self._system_info(evidence)
         users = system.users_by_sid()
         zone = resolve_zone(opts.source_tz, system.timezone_name, system.timezone_bias_minutes,
                             self.definition_dirs)
@@ -252,9 +259,10 @@ class Run:
             self.reporter.volume(volume.id, ", ".join(
                 str(x) for x in (volume.fs_type, volume.label, volume.snapshot) if x))
             try:
-                is_system = find_node(volume.tree, "/Windows", directory=True) is not None
-                scoped = for_volume(artifacts, is_system, volume.by_name)
-                matches = list(find_files(volume.tree, scoped, by_name=volume.by_name))
+                with times.stage("collect"):
+                    is_system = find_node(volume.tree, "/Windows", directory=True) is not None
+                    scoped = for_volume(artifacts, is_system, volume.by_name)
+                    matches = list(find_files(volume.tree, scoped, by_name=volume.by_name))
             except Exception as exc:
                 self._error("collect", f"walking the file system failed: {exc}",
                             evidence=evidence.name, volume=volume.id)
@@ -275,7 +283,8 @@ class Run:
             self.reporter.note(f"{summary.snapshots_found} volume shadow snapshot(s) found and "
                                "skipped (use --vss all to process them)")
 
-        count, head = store.finalize()
+        with times.stage("timeline order and chain"):
+            count, head = store.finalize()
         for key, value in {
             "tool_version": __version__, "case_id": opts.case_id, "examiner": opts.examiner,
             "evidence": evidence.name, "system": system.to_dict(), "started": started,
@@ -283,9 +292,11 @@ class Run:
         }.items():
             store.set_info(key, value)
         store.close()
-        summary.entities = run_analyses(os.path.join(work, "case.sqlite"))
-        detection = detect(os.path.join(work, "case.sqlite"), self.rules,
-                           tzinfo(zone) if zone else None)
+        with times.stage("analyses"):
+            summary.entities = run_analyses(os.path.join(work, "case.sqlite"))
+        with times.stage("rules"):
+            detection = detect(os.path.join(work, "case.sqlite"), self.rules,
+                               tzinfo(zone) if zone else None)
         summary.findings = detection.by_severity()
         summary.finding_lines = [f"[{f.rule.severity}] {f.rule.id} {f.rule.title}: {f.explanation}"
                                  for f in detection.findings]
@@ -299,12 +310,27 @@ class Run:
         summary.per_artifact = {a.name: extraction.counts.get(a.name, 0) for a in artifacts}
         summary.error_lines = extraction.error_lines
         summary.duration_s = time.monotonic() - clock
-        manifest = self._manifest(work, evidence, system, artifacts, summary, started)
-        summary.manifest_sha256 = write_outputs(work, manifest)
-        summary.manifest_sha256 = self._report(work) or summary.manifest_sha256
+        with times.stage("outputs"):
+            manifest = self._manifest(work, evidence, system, artifacts, summary, started)
+            summary.manifest_sha256 = write_outputs(work, manifest)
+        with times.stage("report"):
+            summary.manifest_sha256 = self._report(work) or summary.manifest_sha256
         self._publish(work)
+        summary.timings = self._timings()
         self.reporter.stop()
         return summary
+
+    def _timings(self) -> dict[str, dict[str, float]]:
+        """Run stages first, then extraction (read and hash, then one line per family)."""
+        assert self.extraction is not None
+        stages = self.times.to_dict()
+        extraction = self.extraction.timings.to_dict()
+        ordered = {k: v for k, v in stages.items() if k not in ("timeline order and chain",
+                                                              "analyses", "rules", "outputs",
+                                                              "report")}
+        ordered.update(sorted(extraction.items(), key=lambda kv: (kv[0] != "read and hash", kv[0])))
+        ordered.update({k: v for k, v in stages.items() if k not in ordered})
+        return ordered
 
     def _report(self, work: str) -> str | None:
         """report.html in every case, hashed into the manifest; a failure costs the report only."""

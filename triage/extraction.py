@@ -22,6 +22,7 @@ from triage.model import Event, Timestamp
 from triage.progress import Reporter
 from triage.sources import Evidence, Volume
 from triage.store import CaseStore
+from triage.timing import StageTimes
 
 BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
 
@@ -154,6 +155,7 @@ class Extraction:
         self.warnings = 0
         self.files = 0
         self.error_lines: list[str] = []
+        self.timings = StageTimes()
 
     def error(self, stage: str, message: str, severity: str = "error", **where: Any) -> None:
         assert self.store is not None
@@ -186,20 +188,21 @@ class Extraction:
             self.error("extract", reason, **where)
             return
         try:
-            if f.size <= BUFFER_LIMIT:
-                content = f.read()
-                digests = integrity.hash_bytes(content)
-                readable: Any = BufferedFile(f, content)
-            elif _has_sparse_runs(f):
-                digests, allocated = _hash_allocated(f)
-                readable = f
-                self.error("read", f"hashes cover the {allocated} allocated bytes of this "
-                           f"{f.size}-byte sparse stream (sparse runs are zeros, not read)",
-                           severity="info", **where)
-            else:
-                with f.open() as handle:
-                    digests, _ = integrity.hash_stream(handle)
-                readable = f
+            with self.timings.stage("read and hash"):
+                if f.size <= BUFFER_LIMIT:
+                    content = f.read()
+                    digests = integrity.hash_bytes(content)
+                    readable: Any = BufferedFile(f, content)
+                elif _has_sparse_runs(f):
+                    digests, allocated = _hash_allocated(f)
+                    readable = f
+                    self.error("read", f"hashes cover the {allocated} allocated bytes of this "
+                               f"{f.size}-byte sparse stream (sparse runs are zeros, not read)",
+                               severity="info", **where)
+                else:
+                    with f.open() as handle:
+                        digests, _ = integrity.hash_stream(handle)
+                    readable = f
         except Exception as exc:
             reason = f"cannot read file: {type(exc).__name__}: {exc}"
             self.store.add_source(**source_row, status="unreadable", events=0, error=reason)
@@ -225,7 +228,8 @@ class Extraction:
         produced = 0
         error: str | None = None
         try:
-            with _Deadline(self.options.file_timeout):
+            with _Deadline(self.options.file_timeout), \
+                    self.timings.stage(f"extract:{artifact.family}"):
                 for event in extractor.extract(readable, ctx):
                     if event.user is None and profile_user:
                         event.user = profile_user  # a file in a profile belongs to its owner

@@ -49,6 +49,7 @@ class ChunkResult:
     warnings: int = 0
     files: int = 0
     error_lines: list[str] = field(default_factory=list)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 _EVIDENCE: dict[tuple[str, str], Evidence] = {}  # per worker process
@@ -90,7 +91,8 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     store.flush()
     store.close()
     return ChunkResult(job.number, db_path, dict(extraction.counts), extraction.errors,
-                       extraction.warnings, extraction.files, extraction.error_lines)
+                       extraction.warnings, extraction.files, extraction.error_lines,
+                       extraction.timings.to_dict())
 
 
 def _chunks(matches: list[Match], workers: int) -> list[list[Match]]:
@@ -124,5 +126,6 @@ def extract_in_workers(run: Any, work: str, evidence: Evidence, volume: Volume,
             extraction.warnings += result.warnings
             extraction.files += result.files
             extraction.error_lines.extend(result.error_lines)
+            extraction.timings.merge(result.timings)
             for _ in range(result.files):
                 run.reporter.file_done("", 0)
