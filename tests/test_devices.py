@@ -6,7 +6,7 @@ import shutil
 
 from conftest import ROOT
 from fixtures.builders.lnk_writer import build_lnk, link_info_local
-from test_evtx import T0_ISO, T2_ISO, partition_log
+from test_evtx import T0_ISO, T2_ISO, partition_log, storsvc_log
 
 USB = ROOT / "fixtures" / "artifacts" / "registry" / "usb"
 FACTS = json.loads((USB / "facts.json").read_text(encoding="utf-8"))
@@ -85,3 +85,20 @@ def test_usb_command_table_and_missing_tables(cli, tmp_path):
     (empty / "Users").mkdir()
     cli("run", empty, "-o", tmp_path / "c2", "--quiet")
     assert json.loads(cli("usb", tmp_path / "c2", "--json").output) == []
+
+
+def test_storsvc_reports_make_a_device(cli, tmp_path):
+    root = _system_drive(tmp_path / "ev")
+    logs = root / "Windows" / "System32" / "winevt" / "Logs"
+    (logs / "Microsoft-Windows-Storsvc%4Diagnostic.evtx").write_bytes(storsvc_log())
+    case = tmp_path / "case"
+    assert cli("run", root, "-o", case, "--quiet").exit_code == 0
+    devices = {d["serial"]: d for d in json.loads(cli("usb", case, "--json").output)}
+    stick = devices["E0D55EA574F1E7B1A8B7"]
+    assert (stick["vendor"], stick["product"], stick["capacity"]) == (
+        "Kingston", "DataTraveler 3.0", 30_943_995_904)
+    assert [(t["desc"], t["time"], t["source"]) for t in stick["times"]] == [
+        ("Storage Service Device Report", T0_ISO,
+         "event log Microsoft-Windows-Storsvc/Diagnostic 1001"),
+        ("Storage Service Device Report", T2_ISO,
+         "event log Microsoft-Windows-Storsvc/Diagnostic 1002")]

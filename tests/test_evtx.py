@@ -551,3 +551,36 @@ def test_cli_system_drive(cli, tmp_path):
     every = tmp_path / "every"
     assert cli("run", tmp_path / "evidence", "-o", every, "--quiet", "--evtx-all").exit_code == 0
     assert len(read_jsonl(every)) == 7  # + the uncatalogued 7036
+
+
+# --- Storage service diagnostics (Storsvc 1001/1002) ------------------------------------------
+
+
+def storsvc_log() -> bytes:
+    """Storsvc reports as recent Windows builds write them. Microsoft documents no field list:
+    the names used here are the ones the catalogue's message names (and one it does not)."""
+    def report(event_id: int, time: int, record_id: int) -> EvtxRecord:
+        return EvtxRecord(
+            event_id, "Microsoft-Windows-Storsvc", "Microsoft-Windows-Storsvc/Diagnostic", time,
+            record_id=record_id, user_sid="S-1-5-18",
+            provider_guid="{aea1b4fa-97d1-45f2-a64c-4d69fffd92c9}",
+            payload=event_data([
+                ("Version", u32(1)), ("DiskNumber", u32(2)), ("VendorId", "Kingston"),
+                ("ProductId", "DataTraveler 3.0"), ("ProductRevision", "PMAP"),
+                ("SerialNumber", "E0D55EA574F1E7B1A8B7"), ("BusType", u32(7)),
+                ("Size", u64(30_943_995_904)), ("FirmwareBuild", "2.1"),
+            ]))
+    return build_evtx([report(1001, T0, 7), report(1002, T2, 8)])
+
+
+def test_storsvc_reports_keep_every_field(tmp_path):
+    events, ctx = _extract(tmp_path, storsvc_log(), "Microsoft-Windows-Storsvc%4Diagnostic.evtx")
+    assert not ctx.errors and [e.data["event_id"] for e in events] == [1001, 1002]
+    first = events[0]
+    assert first.timestamp_desc == "Storage Service Device Report"
+    assert first.message == ("Storage service diagnostic event 1001: device Kingston DataTraveler 3.0"
+                             " serial E0D55EA574F1E7B1A8B7, bus type 7, 30943995904 bytes")
+    assert first.data["SerialNumber"] == "E0D55EA574F1E7B1A8B7"
+    assert first.data["Size"] == 30_943_995_904 and first.data["BusType"] == 7
+    assert first.data["FirmwareBuild"] == "2.1"  # not listed, kept (keep_all)
+    assert first.timestamp.iso() == T0_ISO

@@ -136,6 +136,14 @@ def test_info_describes_the_system_disk(cli):
     for sid, user in users.items():
         assert win["users"][sid]["name"] == user["name"]
         assert win["users"][sid]["profile"] == user["profile_path"]
+        assert win["users"][sid]["profile_created"] == user["profile_created"]
+
+
+def test_profile_creation_from_the_profile_folder(e01_case):
+    case, _ = e01_case
+    created = {(e["data"]["sid"], e["timestamp"], e["user"]) for e in read_jsonl(case)
+               if e["timestamp_desc"] == "Profile Folder Created"}
+    assert created == {(u["sid"], u["profile_created"], u["name"]) for u in SYSTEM["users"]}
 
 
 def test_usb_stick_is_read(cli):

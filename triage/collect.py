@@ -156,6 +156,16 @@ def find_path(tree: Tree, path: str) -> EvidenceFile | None:
     return tree.file(found[0], found[1]) if found else None
 
 
+def path_times(tree: Tree, path: str) -> dict[str, Any] | None:
+    """The file-system times of a folder (or file) by path, where the source keeps evidence
+    times (a disk image); None for collected folders, whose copies' times are not evidence."""
+    times = getattr(tree, "times", None)
+    if times is None:
+        return None
+    found = find_node(tree, path, directory=True) or find_node(tree, path)
+    return times(found[0]) if found else None
+
+
 def locate(tree: Tree, path: str) -> EvidenceFile | None:
     """Whatever a Match's file path names again: a file, a `file:stream`, or `@volume`."""
     if path == VOLUME_PATH:

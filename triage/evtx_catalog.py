@@ -20,6 +20,8 @@ Entry:
                         name; when that is empty, the System/Security@UserID account.
     derive              derived values computed by the extractor (see `DERIVED`).
     ints                fields kept as integers (decimal or 0x-hex text) rather than text.
+    keep_all            keep every EventData field, not only `fields` (for events whose field
+                        list varies between Windows builds and is not documented).
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class Entry:
     derive: tuple[str, ...] = ()
     ints: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    keep_all: bool = False
 
 
 # Derived values the extractor computes when an entry names them in `derive`:
@@ -221,6 +224,19 @@ CATALOG: tuple[Entry, ...] = (
            "DiskId", "BusType", "PartitionStyle", "PartitionCount", "connected",
            "partition_table_present"),
           derive=("disk",), ints=("Capacity", "BusType", "PartitionStyle", "PartitionCount")),
+    # Storage service diagnostics (Windows 10 1809 and later, where the channel is enabled):
+    # device reports with vendor, product and serial. Microsoft does not document the field
+    # list and it varies by build, so every field is kept; the message names the usual ones.
+    *(Entry("Microsoft-Windows-Storsvc", event_id, "Microsoft-Windows-Storsvc/Diagnostic",
+            "Storage Service Device Report",
+            f"Storage service diagnostic event {event_id}: device[ {{VendorId}}][ {{ProductId}}]"
+            "[ {Manufacturer}][ {Model}][ serial {SerialNumber}][, bus type {BusType}]"
+            "[, {Size} bytes][, {Capacity} bytes]",
+            ("VendorId", "ProductId", "ProductRevision", "Manufacturer", "Model",
+             "SerialNumber", "BusType", "Size", "Capacity", "DiskNumber", "DiskId",
+             "ParentId"),
+            ints=("BusType", "Size", "Capacity", "DiskNumber"), keep_all=True)
+      for event_id in (1001, 1002)),
     Entry(_KERNEL_PNP, 400, "Microsoft-Windows-Kernel-PnP/Configuration", "Device Configured",
           "Device {DeviceInstanceId} configured[ (driver {DriverName})]",
           ("DeviceInstanceId", "DriverName", "ClassGuid", "DriverVersion", "DriverProvider",

@@ -15,7 +15,7 @@ from typing import Any
 
 from triage import integrity
 from triage.artifacts import Artifact
-from triage.collect import Match, find_path
+from triage.collect import Match, find_path, path_times
 from triage.extractors import ExtractionContext, Extractor
 from triage.files import BufferedFile
 from triage.model import Event, Timestamp
@@ -223,7 +223,8 @@ class Extraction:
         ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,
                                 options=self.options.extractor_options,
                                 definition_dirs=self.definition_dirs,
-                                open_path=lambda path: find_path(tree, path) if tree else None)
+                                open_path=lambda path: find_path(tree, path) if tree else None,
+                                path_times=lambda path: path_times(tree, path) if tree else None)
         profile_user = ctx.user_for_path(f.path)
         produced = 0
         error: str | None = None

@@ -72,6 +72,8 @@ def render(facts: dict[str, Any], console: Console) -> None:
         console.print(f"  host name: {win['host'] or '?'}   installed: {win['install_date'] or '?'}"
                       f"   time zone: {win['timezone'] or '?'}")
         for sid, user in sorted(win["users"].items()):
-            console.print(f"  user {user['name'] or '?'}  {sid}  {user['profile'] or ''}")
+            created = f"  (folder created {user['profile_created']})" \
+                if user.get("profile_created") else ""
+            console.print(f"  user {user['name'] or '?'}  {sid}  {user['profile'] or ''}{created}")
         for problem in win["problems"]:
             console.print(f"  [yellow]{problem}[/]")

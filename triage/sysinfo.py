@@ -11,7 +11,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.collect import find_path
+from triage.collect import find_path, path_times
 from triage.model import posix
 from triage.registry.hive import open_hive
 from triage.sources import Tree
@@ -44,6 +44,24 @@ class SystemInfo:
                 "display_version": self.display_version, "install_date": self.install_date,
                 "timezone": self.timezone_name, "timezone_bias_minutes": self.timezone_bias_minutes,
                 "users": self.users}
+
+
+def volume_path(profile_path: object) -> str | None:
+    """ProfileImagePath (`C:\\Users\\alice`, `%SystemDrive%\\Users\\alice`,
+    `%systemroot%\\system32\\config\\systemprofile`) as a path on the system volume
+    (`/Users/alice`); None for other forms (another drive, a UNC path)."""
+    if not isinstance(profile_path, str):
+        return None
+    text = profile_path.strip().replace("/", "\\")
+    lowered = text.lower()
+    for prefix, root in (("%systemdrive%", ""), ("c:", ""), ("%systemroot%", "Windows")):
+        if lowered.startswith(prefix):
+            text = root + "\\" + text[len(prefix):]
+            break
+    else:
+        return None
+    parts = [p for p in text.split("\\") if p]
+    return "/" + "/".join(parts) if parts else None
 
 
 def _open_hive(tree: Tree, path: str, info: SystemInfo) -> Any:
@@ -108,4 +126,8 @@ def read_system_info(tree: Tree) -> SystemInfo:
                 path = _value(sub, "ProfileImagePath") or ""
                 name = path.replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1] or None
                 info.users[sub.name()] = {"name": name, "profile": path or None}
+                folder = volume_path(path)
+                times = path_times(tree, folder) if folder else None
+                if times and times.get("created"):
+                    info.users[sub.name()]["profile_created"] = times["created"].iso()
     return info

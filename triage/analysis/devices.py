@@ -192,13 +192,15 @@ def correlate(db: sqlite3.Connection) -> list[Device]:
             if not serial:
                 continue
             device = index.get(serial, None)
-            if data.get("Capacity") and device.capacity is None:
+            size = data.get("Capacity") or data.get("Size")
+            if size and device.capacity is None:
                 try:
-                    device.capacity = int(data["Capacity"])
+                    device.capacity = int(size)
                 except (TypeError, ValueError):
                     pass
-            for name, key in (("vendor", "Manufacturer"), ("product", "Model")):
-                if data.get(key) and getattr(device, name) is None:
+            for name, key in (("vendor", "Manufacturer"), ("product", "Model"),
+                              ("vendor", "VendorId"), ("product", "ProductId")):
+                if data.get(key) and str(data[key]).strip() and getattr(device, name) is None:
                     setattr(device, name, str(data[key]).strip())
             device.times.append({"desc": desc, "time": record["timestamp"],
                                  "source": f"event log {data.get('channel')} {data.get('event_id')}",

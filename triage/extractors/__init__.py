@@ -53,6 +53,10 @@ class ExtractionContext:
     # Another file of the same volume by its path (case-insensitive), e.g. the USN journal
     # parser asking for /$MFT to rebuild paths; None where the evidence has no such file.
     open_path: Callable[[str], EvidenceFile | None] = field(default=lambda path: None, repr=False)
+    # A folder's or file's own file-system times on the same volume ({"created": Timestamp...}),
+    # e.g. a profile folder's creation; None for collected folders and where there is none.
+    path_times: Callable[[str], dict[str, Any] | None] = field(default=lambda path: None,
+                                                               repr=False)
 
     def list_files(self, name: str) -> list[str]:
         """Every `lists/<name>` file in the definition folders, shipped one first."""

@@ -457,6 +457,9 @@ class EvtxExtractor(Extractor):
                 if number is not None:
                     values[name] = number
             kept = [(n, values[n]) for n in entry.fields if values.get(n) is not None]
+            if entry.keep_all:
+                listed = set(entry.fields)
+                kept += [(n, values[n]) for n in fields if n not in listed]
             desc = render(entry.timestamp_desc, values)
             message = render(entry.message, values)
         else:

@@ -21,7 +21,7 @@ from dfvfs.resolver import resolver
 from dfvfs.volume import gpt_volume_system, tsk_volume_system, vshadow_volume_system
 
 from triage.files import basename
-from triage.model import filetime
+from triage.model import Timestamp, filetime
 from triage.sources import Evidence, EvidenceError, SnapshotInfo, SourceOptions, Volume
 
 _CONTAINERS = {
@@ -287,6 +287,22 @@ def _check_extents(evidence: Evidence, ctx: resolver_context.Context) -> None:
                            f"({evidence.media_size} bytes): truncated image?")
 
 
+def _dfdatetime(value: Any) -> Timestamp | None:
+    """A dfdatetime value as a Timestamp with the precision it was stored with."""
+    if value is None:
+        return None
+    try:
+        text = value.CopyToDateTimeStringISO8601()
+    except Exception:
+        return None
+    if not text or not text.endswith("+00:00"):
+        return None
+    try:
+        return Timestamp.parse(text[:-6] + "Z")
+    except ValueError:
+        return None
+
+
 class DfvfsTree:
     """A Tree over one dfVFS file system; nodes are dfVFS file entries."""
 
@@ -347,6 +363,16 @@ class DfvfsTree:
 
     def file(self, node: Any, path: str) -> "DfvfsFile":
         return DfvfsFile(node, path, self)
+
+    @staticmethod
+    def times(node: Any) -> dict[str, Timestamp | None]:
+        """A file's or folder's own file-system times (NTFS: $STANDARD_INFORMATION), in UTC;
+        None where the file system keeps no such time."""
+        return {name: _dfdatetime(getattr(node, attribute, None))
+                for name, attribute in (("created", "creation_time"),
+                                        ("modified", "modification_time"),
+                                        ("accessed", "access_time"),
+                                        ("changed", "change_time"))}
 
     def lookup(self, path: str) -> tuple[Any, str] | None:
         """(entry, path as stored) through the file system's own index, or None.

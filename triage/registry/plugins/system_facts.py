@@ -12,6 +12,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, posix
+from triage.sysinfo import volume_path
 from triage.registry import HiveView, RegistryPlugin, filetime_value, key_time, register_plugin, value_or
 
 
@@ -73,7 +74,15 @@ class SystemFacts(RegistryPlugin):
         profiles = hive.key("Microsoft\\Windows NT\\CurrentVersion\\ProfileList")
         for sub in hive.subkeys(profiles) if profiles is not None else []:
             path = value_or(sub, "ProfileImagePath")
+            user = ctx.user_for_sid(sub.name())
             yield Event(key_time(sub), "Key Last Written",
                         f"User profile {sub.name()} at {path}",
-                        {"sid": sub.name(), "profile_path": path, "key": sub.path()},
-                        user=ctx.user_for_sid(sub.name()))
+                        {"sid": sub.name(), "profile_path": path, "key": sub.path()}, user=user)
+            folder = volume_path(path)
+            times = ctx.path_times(folder) if folder else None
+            if times and times.get("created"):
+                yield Event(times["created"], "Profile Folder Created",
+                            f"User profile folder {path} created ({sub.name()})",
+                            {"sid": sub.name(), "profile_path": path, "folder": folder,
+                             "time_source": "file system creation time of the profile folder "
+                                            "(NTFS $STANDARD_INFORMATION)"}, user=user)
