@@ -361,3 +361,16 @@ def test_cli_thunderbird_profile_and_mail_rules(cli, profile, tmp_path):
         ("顧客名簿の件", ["TRIAGE-MAIL-002", "TRIAGE-MAIL-003"]),
     ]
     assert json.loads(result.output)["findings"] == {"high": 2}
+
+
+def test_cli_body_preview_option(cli, profile, tmp_path):
+    plain, preview = tmp_path / "plain", tmp_path / "preview"
+    assert cli("run", profile, "-o", plain, "--quiet").exit_code == 0
+    assert not any("body_preview" in e["data"] for e in read_jsonl(plain))
+    assert cli("run", profile, "-o", preview, "--quiet", "--mail-body-preview", "7").exit_code == 0
+    previews = sorted(e["data"]["body_preview"] for e in read_jsonl(preview)
+                      if e["data"].get("body_preview"))
+    assert previews and all(len(p) <= 7 for p in previews)
+    assert "see att" in previews
+    manifest = json.loads((preview / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["extractor_options"]["mail_body_preview"] == 7

@@ -112,6 +112,9 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               "(every cached file, very numerous) on the timeline.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
               "not only the catalogued ones.")
+@click.option("--mail-body-preview", type=click.IntRange(0, 100_000), default=0, show_default=True,
+              metavar="CHARS", help="Keep the first CHARS characters of each mail body in its "
+              "event (0: bodies are never copied).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Extraction processes for this image (same output as one process).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
@@ -123,7 +126,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
                 file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
                 sigma_dirs: tuple[str, ...], source_tz: str | None, internal_domains: tuple[str, ...],
-                webcache_content: bool, evtx_all: bool, workers: int, quiet: bool,
+                webcache_content: bool, evtx_all: bool, mail_body_preview: int, workers: int,
+                quiet: bool,
                 as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
 
@@ -137,7 +141,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
         command_line=_redacted_argv(),
         extractor_options={"evtx_all": evtx_all, "webcache_content": webcache_content,
-                           "internal_domains": [d.lower().lstrip("@") for d in internal_domains]},
+                           "internal_domains": [d.lower().lstrip("@") for d in internal_domains],
+                           "mail_body_preview": mail_body_preview},
         source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules,
         sigma_dirs=list(sigma_dirs), workers=workers)
     summary = run(options, make_reporter(quiet or as_json))

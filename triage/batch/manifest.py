@@ -34,6 +34,8 @@ OPTION_KINDS: dict[str, str] = {
     "vss": "choice",
     "source_tz": "str",
     "evtx_all": "flag",
+    "webcache_content": "flag",
+    "mail_body_preview": "int",
     "hash_evidence": "flag",
     "artifacts": "path-list",
     "rules": "path-list",
