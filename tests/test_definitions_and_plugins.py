@@ -28,6 +28,8 @@ def write(path: Path, text: str) -> Path:
     ("- name: X\n  family: f\n  extractor: e\n  paths: [/a]\n  colour: red\n", "unknown field 'colour'"),
     ("- name: X\n  family: ''\n  extractor: e\n  paths: [/a]\n", "field 'family' must be a non-empty str"),
     ("- name: X\n  family: f\n  extractor: e\n  paths: [/a]\n  max_size: big\n", "field 'max_size' must be a int"),
+    ("- name: X\n  family: f\n  extractor: e\n  paths: [/a]\n  exclude: [a/b]\n", "field 'exclude' item 1 must be a file-name pattern"),
+    ("- name: X\n  family: f\n  extractor: e\n  paths: [/a]\n  exclude: '*.msf'\n", "field 'exclude' must be a list"),
     ("- just a string\n", "definition 1: expected a mapping"),
     ("- name: X\n  family: [\n", "line"),
 ])

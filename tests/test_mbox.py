@@ -374,3 +374,47 @@ def test_cli_body_preview_option(cli, profile, tmp_path):
     assert "see att" in previews
     manifest = json.loads((preview / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["options"]["extractor_options"]["mail_body_preview"] == 7
+
+
+def test_user_created_folders_are_found_and_index_files_left_out(cli, profile, tmp_path):
+    local = profile / LOCAL
+    own = local / "顧客対応"  # a folder the user created, with a sub-folder
+    own.write_bytes(mbox_file([mime_message([
+        ("From", "alice@example.co.jp"), ("To", "Taro.Yamada@gmail.com"),
+        ("Subject", "list"), ("Date", "Sat, 05 Apr 2025 08:00:00 +0900")],
+        body="x", attachments=[('filename="meibo.csv"', CUSTOMERS, "text/csv")])]))
+    (local / "顧客対応.msf").write_bytes(b"// <!-- <mdb:mork:z v=\"1.4\"/> -->\n")
+    (local / "顧客対応.sbd").mkdir()
+    (local / "顧客対応.sbd" / "2026 plan").write_bytes(mbox_file([mime_message([
+        ("From", "alice@example.co.jp"), ("To", "bob@example.co.jp"),
+        ("Subject", "plan"), ("Date", "Sun, 06 Apr 2025 08:00:00 +0900")], body="y")]))
+    (local / "msgFilterRules.dat").write_bytes(b'version="9"\n')
+    (local / "notes").write_bytes(b"not a mail folder\n")  # found, read, passed over quietly
+    case = tmp_path / "case"
+    result = cli("run", profile, "-o", case, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["per_artifact"]["ThunderbirdMbox"] == 8
+    subjects = {e["data"]["subject"]: e["data"]["folder"] for e in read_jsonl(case)
+                if e["artifact"] == "ThunderbirdMbox"}
+    assert subjects["list"] == "顧客対応" and subjects["plan"] == "顧客対応/2026 plan"
+    import sqlite3
+    with sqlite3.connect(case / "case.sqlite") as db:
+        read = {row[0].rsplit("/", 1)[-1] for row in db.execute(
+            "SELECT path FROM sources WHERE artifact = 'ThunderbirdMbox'")}
+    assert not any(name.endswith((".msf", ".dat")) for name in read)
+    assert {"顧客対応", "2026 plan", "Inbox", "notes"} <= read
+
+
+def test_loose_files_are_not_all_mbox_candidates(cli, tmp_path):
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "Inbox").write_bytes(mbox_file(inbox_messages()[:1]))
+    (loose / "readme").write_bytes(b"From the desk of nobody\n")  # no catch-all by name
+    case = tmp_path / "case"
+    result = cli("run", loose, "-o", case, "--json")
+    assert result.exit_code == 0, result.output
+    import sqlite3
+    with sqlite3.connect(case / "case.sqlite") as db:
+        paths = [row[0] for row in db.execute("SELECT path FROM sources")]
+    assert paths == ["/Inbox"]

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from fnmatch import fnmatchcase
+
 from triage.datalists import yaml_entries
 
 REQUIRED = {"name": str, "family": str, "extractor": str, "paths": list}
-OPTIONAL = {"doc": str, "max_size": int, "default": bool, "volumes": str}
+OPTIONAL = {"doc": str, "max_size": int, "default": bool, "volumes": str, "exclude": list}
 VOLUME_SCOPES = ("any", "system", "other")
 
 
@@ -36,12 +38,21 @@ class Artifact:
     # any | system (volumes holding /Windows) | other (the rest: USB sticks, data partitions),
     # so a `/**/*.docx` sweep can cover removable media without walking the system volume.
     volumes: str = "any"
+    # file-name patterns (last segment, case-insensitive) never matched even when a path does:
+    # lets a catch-all such as `Mail/**/*` leave out an application's index and state files.
+    exclude: tuple[str, ...] = ()
     origin: str = field(default="", compare=False)  # the file that defined it
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "family": self.family, "extractor": self.extractor,
                 "paths": list(self.paths), "doc": self.doc, "max_size": self.max_size,
-                "default": self.default, "volumes": self.volumes, "origin": self.origin}
+                "default": self.default, "volumes": self.volumes,
+                "exclude": list(self.exclude), "origin": self.origin}
+
+    def excludes(self, name: str) -> bool:
+        """Whether a file of this name is left out by `exclude`."""
+        lower = name.lower()
+        return any(fnmatchcase(lower, pattern.lower()) for pattern in self.exclude)
 
 
 def builtin_dirs() -> list[Path]:
@@ -77,11 +88,16 @@ def _validate(entry: Any, origin: str, index: int) -> Artifact:
         if not isinstance(path, str) or not (path.startswith("/") or path == "@volume"):
             raise DefinitionError(f"{where}: field 'paths' item {number} must be a string "
                                   "starting with '/' (a path from the volume root) or '@volume'")
+    exclude = entry.get("exclude") or []
+    for number, pattern in enumerate(exclude, 1):
+        if not isinstance(pattern, str) or not pattern or "/" in pattern:
+            raise DefinitionError(f"{where}: field 'exclude' item {number} must be a file-name "
+                                  "pattern without '/'")
     return Artifact(name=entry["name"].strip(), family=entry["family"].strip(),
                     extractor=entry["extractor"].strip(), paths=tuple(paths),
                     doc=(entry.get("doc") or "").strip(), max_size=entry.get("max_size"),
                     default=entry.get("default", True) is not False,
-                    volumes=entry.get("volumes", "any"), origin=origin)
+                    volumes=entry.get("volumes", "any"), exclude=tuple(exclude), origin=origin)
 
 
 def load_file(path: Path) -> list[Artifact]:

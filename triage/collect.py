@@ -7,7 +7,9 @@ Matching is case-insensitive, as on Windows. Patterns use shell wildcards per pa
 (`*`, `?`, `[...]`) and `**` for any number of folders.
 
 A single-file evidence item, or a loose folder of artifacts that is not laid out like a system
-drive, is matched by file name against each pattern's last segment (`by_name`).
+drive, is matched by file name against each pattern's last segment (`by_name`); a last segment
+made only of wildcards (`Mail/**/*`) says nothing about the name and is not used there.
+A definition's `exclude` patterns leave out files by name in both kinds of matching.
 """
 from __future__ import annotations
 
@@ -97,6 +99,8 @@ def _walk(tree: Tree, node: Any, path: str, states: list[_State], artifacts: lis
             if complete:
                 matched.append((state.artifact_index, state.stream))
         for index, stream in dict.fromkeys(matched):
+            if artifacts[index].excludes(name):
+                continue
             key = (index, f"{child_path}:{stream}" if stream else child_path)
             if key in seen:
                 continue
@@ -120,8 +124,16 @@ def _match_by_name(tree: Tree, node: Any, path: str, artifacts: list[Artifact]) 
             continue
         lower = name.lower()
         for artifact in artifacts:
-            if any(_segments(p) and fnmatchcase(lower, _segments(p)[-1]) for p in artifact.paths):
+            if artifact.excludes(lower):
+                continue
+            if any(fnmatchcase(lower, last) for last in _name_patterns(artifact)):
                 yield Match(artifact, tree.file(child, child_path))
+
+
+def _name_patterns(artifact: Artifact) -> list[str]:
+    """The last segments of an artifact's paths that say something about a file's name."""
+    lasts = [_segments(p)[-1] for p in artifact.paths if _segments(p)]
+    return [last for last in lasts if last.strip("*?")]
 
 
 def find_node(tree: Tree, path: str, directory: bool = False) -> tuple[Any, str] | None:
