@@ -383,6 +383,7 @@ def info_command(evidence: str, vss: str, recovery_password: str | None, passwor
 
 def _register_commands() -> None:
     """Commands that live in their own modules (one job each)."""
+    from triage.cli_attachments import attachments_command
     from triage.cli_batch import batch_command
     from triage.cli_recover import recover_command
     from triage.cli_report import export_command, report_command
@@ -391,6 +392,7 @@ def _register_commands() -> None:
     main.add_command(export_command)
     main.add_command(recover_command, "recover")
     main.add_command(batch_command, "batch")
+    main.add_command(attachments_command, "attachments")
 
 
 _register_commands()

@@ -36,7 +36,7 @@ empty (size 0: nothing to export), unrecoverable (no data attribute, clusters ou
 volume, broken allocated chain; `reason` says which), error (reading failed).
 
 Output: DIR/<volume>/<original path> (each name made safe for Windows and POSIX: no `..`, no
-absolute paths, `<>:"/\\|?*` and control characters replaced by `_`, reserved device names
+absolute paths, `<>:"/\\|?*`, control characters and bidirectional controls replaced by `_`, reserved device names
 prefixed, trailing dots and spaces removed); a name already taken gets " (entry N)" and then a
 number, so nothing is ever overwritten. The log DIR/recovery_log.jsonl (one JSON object per
 candidate) and DIR/recovery_log.csv (the same rows) record evidence, volume, file_system, path,
@@ -57,6 +57,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable, Iterator
 
 from triage import fatfs
+from triage.integrity import sha256_file
 from triage.engine import UsageError
 from triage.sources import Evidence, SourceOptions, Volume, open_evidence
 
@@ -66,7 +67,9 @@ LOG_FIELDS = ("evidence", "volume", "file_system", "path", "inode", "inode_kind"
 EXPORTED = {"recovered", "resident", "allocated"}
 CHUNK = 1 << 20
 NTFS_MAX_DEPTH = 256
-_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# Windows-illegal characters, control characters and the Unicode bidirectional controls (a
+# right-to-left override makes "invoice\u202efdp.exe" show as "invoiceexe.pdf").
+_ILLEGAL = re.compile('[<>:"/\\\\|?*\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 
 
@@ -139,7 +142,9 @@ def safe_relative(volume_id: str, path: str) -> str:
 # -- the command ------------------------------------------------------------------------------
 
 
-def _check_output(options: RecoverOptions) -> None:
+def check_output(options: Any) -> None:
+    """The export folder (`options.output`) may be used: a folder, empty unless `options.force`,
+    never inside folder evidence (`options.evidence`). Shared by every exporting command."""
     out = options.output
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"{out}: exists and is not a folder")
@@ -153,7 +158,8 @@ def _check_output(options: RecoverOptions) -> None:
             raise UsageError(f"{out}: the output folder must not be inside the evidence")
 
 
-def _free_name(folder: str, stem: str, suffix: str) -> str:
+def free_name(folder: str, stem: str, suffix: str) -> str:
+    """A path in `folder` that does not exist yet: stem+suffix, else stem-2+suffix, ..."""
     candidate = os.path.join(folder, stem + suffix)
     number = 2
     while os.path.exists(candidate):
@@ -168,12 +174,12 @@ def recover(options: RecoverOptions,
     if not options.deleted_only and not options.paths and not options.inodes:
         raise UsageError("--include-allocated needs --path or --inode (it would copy every "
                          "file of the evidence)")
-    _check_output(options)
+    check_output(options)
     evidence = open_evidence(options.evidence, options.sources)
     os.makedirs(options.output, exist_ok=True)
     result = RecoveryResult(output=options.output)
-    result.log_jsonl = _free_name(options.output, "recovery_log", ".jsonl")
-    result.log_csv = _free_name(options.output, "recovery_log", ".csv")
+    result.log_jsonl = free_name(options.output, "recovery_log", ".jsonl")
+    result.log_csv = free_name(options.output, "recovery_log", ".csv")
     with open(result.log_jsonl, "x", encoding="utf-8", newline="\n") as log:
         for volume in evidence.volumes:
             try:
@@ -191,17 +197,9 @@ def recover(options: RecoverOptions,
         writer.writeheader()
         for record in result.records:
             writer.writerow({k: "" if record[k] is None else record[k] for k in LOG_FIELDS})
-    result.log_sha256 = _sha256_file(result.log_jsonl)
-    result.csv_sha256 = _sha256_file(result.log_csv)
+    result.log_sha256 = sha256_file(result.log_jsonl)
+    result.csv_sha256 = sha256_file(result.log_csv)
     return result
-
-
-def _sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _selected(candidate: Candidate, options: RecoverOptions) -> bool:
@@ -236,7 +234,7 @@ def _handle(evidence: Evidence, volume: Volume, candidate: Candidate, options: R
     os.makedirs(folder, exist_ok=True)
     stem, suffix = os.path.splitext(name)
     if os.path.exists(target):
-        target = _free_name(folder, f"{stem} (entry {candidate.inode})", suffix)
+        target = free_name(folder, f"{stem} (entry {candidate.inode})", suffix)
     sha, md5 = hashlib.sha256(), hashlib.md5()
     written = 0
     try:

@@ -402,7 +402,9 @@ def _hex_flags(value: str | None) -> int | None:
         return None
 
 
-def attachments_of(msg: Message) -> list[dict[str, Any]]:
+def attachments_of(msg: Message, sink: Any = None) -> list[dict[str, Any]]:
+    """Every attachment part: name, size and SHA-256 of the decoded content; with a `sink`
+    (triage.mail_export.AttachmentSink) the content is also handed to it."""
     found: list[dict[str, Any]] = []
     for count, part in enumerate(msg.walk()):
         if count >= MAX_PARTS or len(found) >= MAX_ATTACHMENTS:
@@ -423,6 +425,10 @@ def attachments_of(msg: Message) -> list[dict[str, Any]]:
             payload = None
         if not isinstance(payload, bytes):
             payload = b""
+        if sink is not None:
+            writer = sink.open_attachment(len(found), name)
+            writer.write(payload)
+            writer.close()
         found.append({"name": name, "size": len(payload),
                       "sha256": hashlib.sha256(payload).hexdigest(),
                       "mime_type": content_type, "inline": disposition == "inline"})
@@ -453,6 +459,47 @@ def _recipient_text(values: list[str]) -> str:
     return text
 
 
+def message_fields(msg: Message, headers_only: bool, ctx: ExtractionContext
+                   ) -> tuple[Timestamp | None, dict[str, Any]]:
+    """The Date header's time and the fields every RFC 5322 message event has (mbox, .eml):
+    message_id, subject, date, sender, recipients, attachments (none when `headers_only`),
+    the external / free-mail classification, time_roles and, on request, body_preview."""
+    internal, freemail = internal_domains_for(ctx), freemail_for(ctx)
+    date_header = first_header(msg, "date")
+    stamp, offset = parse_date(date_header)
+    recipients = []
+    for header, kind in (("to", "to"), ("cc", "cc"), ("bcc", "bcc")):
+        for name, address in addresses(raw_headers(msg, header)):
+            recipients.append({"type": kind, "name": name, "address": address})
+    recipients = recipients[:MAX_RECIPIENTS]
+    senders = addresses(raw_headers(msg, "from"), 1)
+    sender_name, sender_address = senders[0] if senders else (None, None)
+    attachments = [] if headers_only else attachments_of(msg, ctx.options.get("attachment_sink"))
+    data: dict[str, Any] = {
+        "message_id": first_header(msg, "message-id"),
+        "subject": first_header(msg, "subject"), "date_header": date_header,
+        "date_offset": offset, "sender_name": sender_name, "sender_address": sender_address,
+        "to": [r["address"] for r in recipients if r["type"] == "to"],
+        "cc": [r["address"] for r in recipients if r["type"] == "cc"],
+        "bcc": [r["address"] for r in recipients if r["type"] == "bcc"],
+        "recipients": recipients,
+        "has_attachments": bool(attachments), "attachment_count": len(attachments),
+        "attachment_names": [a["name"] for a in attachments],
+        "attachment_sha256": [a["sha256"] for a in attachments],
+        "attachments": attachments,
+        **summarize([r["address"] for r in recipients], internal, freemail),
+        **sender_fields(sender_address, internal, freemail),
+        "time_roles": ["Sent"],
+    }
+    try:
+        preview = max(0, int(ctx.options.get("mail_body_preview", 0) or 0))
+    except (TypeError, ValueError):
+        preview = 0
+    if preview > 0 and not headers_only:
+        data["body_preview"] = first_text(msg, preview)
+    return stamp, data
+
+
 def mail_message(kind: str, subject: str | None, sender_name: str | None,
                  sender_address: str | None, recipients: list[str], attachments: int,
                  where: str) -> str:
@@ -471,13 +518,9 @@ class MboxExtractor(Extractor):
     family = "mail"
     description = "mbox mail folders (Thunderbird): messages, recipients, attachments (hashed)"
 
+    exports_attachments = True  # hands attachment content to an `attachment_sink` option
+
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
-        internal = internal_domains_for(ctx)
-        freemail = freemail_for(ctx)
-        try:
-            preview = max(0, int(ctx.options.get("mail_body_preview", 0) or 0))
-        except (TypeError, ValueError):
-            preview = 0
         account, folder = thunderbird_location(f.path)
         top = folder.split("/", 1)[0].lower()
         base = {"mailbox_format": "mbox", "account": account, "folder": folder,
@@ -485,13 +528,13 @@ class MboxExtractor(Extractor):
         handle = f.open()
         try:
             for index, raw in enumerate(split_mbox(handle), start=1):
-                yield self._event(raw, index, base, internal, freemail, preview, ctx)
+                yield self._event(raw, index, base, ctx)
         finally:
             handle.close()
 
     @staticmethod
-    def _event(raw: RawMessage, index: int, base: dict[str, Any], internal: list[str],
-               freemail: Any, preview: int, ctx: ExtractionContext) -> Event:
+    def _event(raw: RawMessage, index: int, base: dict[str, Any],
+               ctx: ExtractionContext) -> Event:
         content = raw.body()
         if raw.truncated:
             ctx.warn(f"message {index} at offset {raw.offset} is {raw.size} bytes (over "
@@ -499,59 +542,42 @@ class MboxExtractor(Extractor):
             msg = BytesHeaderParser(policy=compat32).parsebytes(content)
         else:
             msg = BytesParser(policy=compat32).parsebytes(content)
-        date_header = first_header(msg, "date")
-        stamp, offset = parse_date(date_header)
-        recipients = []
-        for header, kind in (("to", "to"), ("cc", "cc"), ("bcc", "bcc")):
-            for name, address in addresses(raw_headers(msg, header)):
-                recipients.append({"type": kind, "name": name, "address": address})
-        recipients = recipients[:MAX_RECIPIENTS]
-        senders = addresses(raw_headers(msg, "from"), 1)
-        sender_name, sender_address = senders[0] if senders else (None, None)
-        attachments = [] if raw.truncated else attachments_of(msg)
+        sink = ctx.options.get("attachment_sink")
+        try:
+            stamp, fields = message_fields(msg, raw.truncated, ctx)
+        except BaseException:
+            if sink is not None:
+                sink.discard()
+            raise
         status = _hex_flags(first_header(msg, "x-mozilla-status"))
         status2 = _hex_flags(first_header(msg, "x-mozilla-status2"))
         deleted = None
         if status is not None or status2 is not None:
             deleted = bool((status or 0) & MOZ_EXPUNGED) or bool((status2 or 0) & MOZ2_IMAP_DELETED)
-        subject = first_header(msg, "subject")
         data: dict[str, Any] = {
             **base,
             "message_index": index, "mbox_offset": raw.offset, "message_size": raw.size,
-            "truncated": raw.truncated,
-            "message_id": first_header(msg, "message-id"),
-            "subject": subject, "date_header": date_header, "date_offset": offset,
-            "sender_name": sender_name, "sender_address": sender_address,
-            "to": [r["address"] for r in recipients if r["type"] == "to"],
-            "cc": [r["address"] for r in recipients if r["type"] == "cc"],
-            "bcc": [r["address"] for r in recipients if r["type"] == "bcc"],
-            "recipients": recipients,
-            "has_attachments": bool(attachments), "attachment_count": len(attachments),
-            "attachment_names": [a["name"] for a in attachments],
-            "attachment_sha256": [a["sha256"] for a in attachments],
-            "attachments": attachments,
+            "truncated": raw.truncated, **fields,
             "mozilla_status": status, "mozilla_status2": status2,
             "read": bool(status & MOZ_READ) if status is not None else None,
             "replied": bool(status & MOZ_REPLIED) if status is not None else None,
             "forwarded": bool(status & MOZ_FORWARDED) if status is not None else None,
             "flagged": bool(status & MOZ_MARKED) if status is not None else None,
             "deleted": deleted,
-            **summarize([r["address"] for r in recipients], internal, freemail),
-            **sender_fields(sender_address, internal, freemail),
-            "time_roles": ["Sent"],
         }
-        if preview > 0 and not raw.truncated:
-            data["body_preview"] = first_text(msg, preview)
+        if sink is not None:
+            sink.message(data)
         where = f"{base['account']}: {base['folder']}" if base["account"] else base["folder"]
-        message = mail_message("Mail", subject, sender_name, sender_address,
-                               [r["address"] for r in recipients], len(attachments), where)
+        message = mail_message("Mail", data["subject"], data["sender_name"],
+                               data["sender_address"], [r["address"] for r in data["recipients"]],
+                               data["attachment_count"], where)
         if deleted:
             message += " (deleted, still in the mbox file)"
         if stamp is None:
-            message += " (the Date header gives no usable time)" if date_header else \
+            message += " (the Date header gives no usable time)" if data["date_header"] else \
                 " (no Date header)"
         return Event(stamp, "Sent", message, data)
 
 
-__all__ = ["MboxExtractor", "addresses", "decode_bytes", "decode_header_text", "parse_date",
+__all__ = ["MboxExtractor", "addresses", "message_fields", "decode_bytes", "decode_header_text", "parse_date",
            "parse_params", "split_mbox", "thunderbird_location"]

@@ -330,6 +330,7 @@ class PstExtractor(Extractor):
     name = "pst"
     family = "mail"
     description = "Outlook PST/OST mail stores: messages, recipients, attachments (hashed)"
+    exports_attachments = True  # hands attachment content to an `attachment_sink` option
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
         handle = f.open()
@@ -361,6 +362,7 @@ class _Store:
         self.internal = internal_domains_for(ctx)
         self.freemail: FreemailDomains = freemail_for(ctx)
         self.preview = _int_option(ctx.options.get("mail_body_preview", 0))
+        self.sink = ctx.options.get("attachment_sink")  # triage.mail_export, when exporting
         try:
             codepage = pff.get_ascii_codepage()
             default = codepage.decode("ascii") if isinstance(codepage, bytes) else str(codepage)
@@ -498,7 +500,11 @@ class _Store:
             data, times = self._item(item, folder, orphan)
         except _READ_ERRORS as exc:
             self.errors.add("items", f"folder {label}: item unreadable: {_reason(exc)}")
+            if self.sink is not None:
+                self.sink.discard()
             return
+        if self.sink is not None:
+            self.sink.message(data)
         kind = item_kind(data["message_class"])
         sender = data["sender_name"] or data["sender_address"] or "(unknown sender)"
         if data["sender_name"] and data["sender_address"] and \
@@ -694,7 +700,12 @@ class _Store:
                     or props.text(TAG_DISPLAY_NAME))
             size, digest = None, None
             if method not in _NO_DATA_METHODS:
-                size, digest = self._hash(attachment, name)
+                out = self.sink.open_attachment(index, name) if self.sink is not None else None
+                try:
+                    size, digest = self._hash(attachment, name, out)
+                finally:
+                    if out is not None:
+                        out.close()
             hidden = props.integer(TAG_ATTACHMENT_HIDDEN)
             found.append({
                 "name": name,
@@ -708,7 +719,10 @@ class _Store:
             })
         return found
 
-    def _hash(self, attachment: Any, name: str | None) -> tuple[int | None, str | None]:
+    def _hash(self, attachment: Any, name: str | None,
+              out: Any = None) -> tuple[int | None, str | None]:
+        """Size and SHA-256 of the content, read in chunks (and written to `out` as well,
+        when exporting)."""
         try:
             size = attachment.get_size()
         except _READ_ERRORS:
@@ -728,6 +742,8 @@ class _Store:
                 if not chunk:
                     break
                 digest.update(chunk)
+                if out is not None:
+                    out.write(chunk)
                 done += len(chunk)
         except _READ_ERRORS as exc:
             self.errors.add("attachments", f"attachment {name or '(unnamed)'}: content "

@@ -58,11 +58,9 @@ from email.policy import compat32
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors.mbox import (HEADER_KEEP, MAX_MESSAGE_BYTES, MAX_PARTS, MAX_RECIPIENTS,
-                                    addresses, attachments_of, first_header, first_text,
-                                    mail_message, parse_date, raw_headers)
+from triage.extractors.mbox import (HEADER_KEEP, MAX_MESSAGE_BYTES, MAX_PARTS,
+                                    mail_message, message_fields)
 from triage.files import EvidenceFile
-from triage.maildomains import freemail_for, internal_domains_for, sender_fields, summarize
 from triage.model import ArtifactError, Event
 
 MAIL_APP_PACKAGE = "microsoft.windowscommunicationsapps_8wekyb3d8bbwe"
@@ -180,71 +178,40 @@ def mime_defects(msg: Message) -> list[str]:
     return sorted(found)
 
 
-def _recipients(msg: Message) -> list[dict[str, Any]]:
-    found = []
-    for header, kind in (("to", "to"), ("cc", "cc"), ("bcc", "bcc")):
-        for name, address in addresses(raw_headers(msg, header)):
-            found.append({"type": kind, "name": name, "address": address})
-    return found[:MAX_RECIPIENTS]
-
-
 def message_event(msg: Message, eml: EmlContent, location: EmlLocation, file_name: str,
                   ctx: ExtractionContext, user: str | None) -> Event:
     """One "Sent" event with the mbox extractor's message fields."""
-    internal, freemail = internal_domains_for(ctx), freemail_for(ctx)
-    date_header = first_header(msg, "date")
-    stamp, offset = parse_date(date_header)
-    recipients = _recipients(msg)
-    senders = addresses(raw_headers(msg, "from"), 1)
-    sender_name, sender_address = senders[0] if senders else (None, None)
-    attachments = [] if eml.truncated else attachments_of(msg)
+    sink = ctx.options.get("attachment_sink")
+    try:
+        stamp, fields = message_fields(msg, eml.truncated, ctx)
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
     defects = mime_defects(msg)
-    subject = first_header(msg, "subject")
     data: dict[str, Any] = {
         "mailbox_format": "eml", "client": location.client, "account": location.account,
         "folder": location.folder, "deleted_folder": location.deleted_folder,
         "file_name": file_name, "message_index": 1, "mbox_offset": None,
         "message_size": eml.size, "truncated": eml.truncated,
-        "damaged": bool(defects), "mime_defects": defects,
-        "message_id": first_header(msg, "message-id"),
-        "subject": subject, "date_header": date_header, "date_offset": offset,
-        "sender_name": sender_name, "sender_address": sender_address,
-        "to": [r["address"] for r in recipients if r["type"] == "to"],
-        "cc": [r["address"] for r in recipients if r["type"] == "cc"],
-        "bcc": [r["address"] for r in recipients if r["type"] == "bcc"],
-        "recipients": recipients,
-        "has_attachments": bool(attachments), "attachment_count": len(attachments),
-        "attachment_names": [a["name"] for a in attachments],
-        "attachment_sha256": [a["sha256"] for a in attachments],
-        "attachments": attachments,
+        "damaged": bool(defects), "mime_defects": defects, **fields,
         # Windows Mail keeps these states in its own database, not in the .eml
         "mozilla_status": None, "mozilla_status2": None, "read": None, "replied": None,
         "forwarded": None, "flagged": None, "deleted": None,
-        **summarize([r["address"] for r in recipients], internal, freemail),
-        **sender_fields(sender_address, internal, freemail),
-        "time_roles": ["Sent"],
     }
-    preview = _preview_length(ctx)
-    if preview > 0 and not eml.truncated:
-        data["body_preview"] = first_text(msg, preview)
-    message = mail_message("Mail", subject, sender_name, sender_address,
-                           [r["address"] for r in recipients], len(attachments),
+    if sink is not None:
+        sink.message(data)
+    message = mail_message("Mail", data["subject"], data["sender_name"], data["sender_address"],
+                           [r["address"] for r in data["recipients"]], data["attachment_count"],
                            location.where(file_name))
     if eml.truncated:
         message += " (headers only: the file is too big to parse whole)"
     if defects:
         message += " (damaged MIME structure)"
     if stamp is None:
-        message += " (the Date header gives no usable time)" if date_header else \
+        message += " (the Date header gives no usable time)" if data["date_header"] else \
             " (no Date header)"
     return Event(stamp, "Sent", message, data, user)
-
-
-def _preview_length(ctx: ExtractionContext) -> int:
-    try:
-        return max(0, int(ctx.options.get("mail_body_preview", 0) or 0))
-    except (TypeError, ValueError):
-        return 0
 
 
 @register
@@ -253,6 +220,7 @@ class WindowsMailEml(Extractor):
     family = "mail"
     description = ("Windows Mail / Windows Live Mail / Windows 8 Mail app .eml messages: "
                    "recipients, attachments (hashed)")
+    exports_attachments = True  # hands attachment content to an `attachment_sink` option
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
         eml = read_eml(f)
