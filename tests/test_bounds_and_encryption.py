@@ -48,6 +48,48 @@ def test_file_timeout_abandons_one_file_and_keeps_going(cli, recycle_tree, tmp_p
     assert "gave up after 0.3 s (--file-timeout)" in message
 
 
+@register
+class _HungryForTests(Extractor):
+    """Test-only extractor that keeps allocating, as a decompression bomb would."""
+
+    name = "test_eats_memory"
+    family = "test"
+
+    def extract(self, f, ctx):
+        yield Event(None, "No time", "started", {})
+        hoard = []
+        for _ in range(4000):  # up to 4 GiB if nothing stops it
+            hoard.append(bytearray(1024 * 1024))
+            time.sleep(0.001)
+
+
+def test_file_memory_abandons_one_file_and_keeps_going(cli, recycle_tree, tmp_path):
+    from triage.limits import MemoryGuard
+
+    if not MemoryGuard(1).active:
+        import pytest
+        pytest.skip("no /proc resident-memory reading here")
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    (defs / "hungry.yaml").write_text(textwrap.dedent("""\
+        name: Hungry
+        family: test
+        extractor: test_eats_memory
+        paths: [/Users/*/bomb.bin]
+        """))
+    (recycle_tree / "Users" / "alice" / "bomb.bin").write_bytes(b"x")
+    result = cli("run", recycle_tree, "-o", tmp_path / "c", "--artifacts", defs,
+                 "--file-memory", "64", "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.output)
+    assert summary["per_artifact"]["RecycleBin"] == 2 and summary["per_artifact"]["Hungry"] == 1
+    db = sqlite3.connect(tmp_path / "c" / "case.sqlite")
+    (message,) = db.execute("SELECT message FROM errors WHERE artifact = 'Hungry'").fetchone()
+    assert "memory grew by more than 64 MiB (--file-memory)" in message
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["file_memory"] == 64 * 1024 * 1024
+
+
 def test_max_file_size_records_and_skips(cli, recycle_tree, tmp_path):
     result = cli("run", recycle_tree, "-o", tmp_path / "c", "--max-file-size", "100", "--json")
     summary = json.loads(result.output)

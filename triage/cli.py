@@ -25,8 +25,9 @@ from triage.detection.rules import RuleError
 from triage.engine import (EXIT_EVIDENCE, EXIT_USAGE, RunOptions, RunSummary, UsageError, run)
 from triage.progress import make_reporter
 from triage.sources import EvidenceError, SourceOptions
+from triage.store import CaseWriteError, is_disk_full
 
-EXIT_VERIFY_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 130
+EXIT_VERIFY_FAILED, EXIT_INTERNAL, EXIT_CASE_WRITE, EXIT_INTERRUPTED = 4, 5, 6, 130
 
 
 def _fail(code: int, message: str) -> None:
@@ -45,12 +46,19 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
         except EvidenceError as exc:
             _fail(EXIT_EVIDENCE, str(exc))
         except KeyboardInterrupt:
-            _fail(EXIT_INTERRUPTED, "interrupted; no finished case folder was written")
+            _fail(EXIT_INTERRUPTED, "interrupted; no finished case folder was written (an "
+                  "unfinished CASE.partial is kept, marked incomplete)")
+        except CaseWriteError as exc:
+            _fail(EXIT_CASE_WRITE, f"cannot write the case folder (disk full or I/O error): "
+                  f"{exc}; nothing was published: the unfinished case (CASE.partial) is kept, "
+                  "marked incomplete")
         except (SystemExit, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
             if os.environ.get("TRIAGE_DEBUG"):
                 raise
+            if is_disk_full(exc):
+                _fail(EXIT_CASE_WRITE, f"no room to write: {exc}")
             _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc} "
                   "(set TRIAGE_DEBUG=1 to see where)")
 
@@ -99,6 +107,9 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               help="Artifact files larger than this many bytes are recorded, not parsed.")
 @click.option("--file-timeout", type=float, default=300.0, show_default=True,
               help="Seconds one artifact file may take before it is abandoned (0: no limit).")
+@click.option("--file-memory", type=click.IntRange(0, 1 << 20), default=2048, show_default=True,
+              metavar="MIB", help="MiB of memory one artifact file's parsing may add before it "
+              "is abandoned (0: no limit).")
 @click.option("--rules", "rule_dirs", multiple=True, type=click.Path(),
               help="Extra folder of detection rules (repeatable).")
 @click.option("--no-builtin-rules", is_flag=True, help="Evaluate only the rules of --rules.")
@@ -124,7 +135,7 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 recovery_password: str | None, password: str | None, startup_key: str | None,
                 artifact_dirs: tuple[str, ...], only: tuple[str, ...], examiner: str | None,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
-                file_timeout: float, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
+                file_timeout: float, file_memory: int, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
                 sigma_dirs: tuple[str, ...], source_tz: str | None, internal_domains: tuple[str, ...],
                 webcache_content: bool, evtx_all: bool, mail_body_preview: int, workers: int,
                 quiet: bool,
@@ -139,7 +150,7 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         sources=_source_options(vss, recovery_password, password, startup_key),
         artifact_dirs=list(artifact_dirs), only=list(only), examiner=examiner, case_id=case_id,
         hash_evidence=hash_evidence, max_file_size=max_file_size, file_timeout=file_timeout,
-        command_line=_redacted_argv(),
+        file_memory=file_memory * 1024**2, command_line=_redacted_argv(),
         extractor_options={"evtx_all": evtx_all, "webcache_content": webcache_content,
                            "internal_domains": [d.lower().lstrip("@") for d in internal_domains],
                            "mail_body_preview": mail_body_preview},
@@ -223,18 +234,19 @@ def verify_command(case_dir: str, manifest_sha256: str | None, as_json: bool) ->
     """Check every hash and the event chain of a case folder; exit 4 on any difference."""
     from triage.verify import verify_case
 
-    if not os.path.isdir(case_dir):
+    if not os.path.isdir(case_dir) and not os.path.isdir(case_dir.rstrip("/") + ".partial"):
         raise UsageError(f"{case_dir}: no such case folder")
     result = verify_case(case_dir, manifest_sha256)
     if as_json:
-        click.echo(json.dumps({"ok": result.ok, "problems": result.problems,
+        click.echo(json.dumps({"ok": result.ok, "incomplete": result.incomplete,
+                               "problems": result.problems,
                                "events_checked": result.checked_events,
                                "files_checked": result.checked_files,
                                "chain_head": result.chain_head}, indent=2))
     else:
         for problem in result.problems:
             click.echo(f"DIFFERS: {problem}")
-        state = "intact" if result.ok else "CHANGED"
+        state = "intact" if result.ok else "INCOMPLETE" if result.incomplete else "CHANGED"
         click.echo(f"{case_dir}: {state} ({result.checked_files} files, "
                    f"{result.checked_events} events checked; chain head {result.chain_head})")
     sys.exit(0 if result.ok else EXIT_VERIFY_FAILED)

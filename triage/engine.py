@@ -28,7 +28,8 @@ from triage.detection import detect, load_rules
 from triage.detection.sigma import load_sigma_rules
 from triage.progress import Reporter
 from triage.sources import Evidence, EvidenceError, SourceOptions, open_evidence
-from triage.store import CaseStore
+from triage.incomplete import INCOMPLETE_MARKER, read_marker, write_marker
+from triage.store import CaseStore, CaseWriteError, is_disk_full
 from triage.sysinfo import SystemInfo, read_system_info
 from triage.timezones import resolve_zone, tzinfo
 from triage.timing import StageTimes
@@ -53,6 +54,7 @@ class RunOptions:
     hash_evidence: bool = False
     max_file_size: int = 2 * 1024**3
     file_timeout: float = 300.0
+    file_memory: int = 2048 * 1024**2  # bytes one extractor call may grow memory by (0: none)
     command_line: list[str] = field(default_factory=lambda: list(sys.argv))
     extractor_options: dict[str, Any] = field(default_factory=dict)
     rule_dirs: list[str] = field(default_factory=list)
@@ -157,6 +159,10 @@ class Run:
         if os.path.exists(work):
             shutil.rmtree(work)
         os.makedirs(work)
+        # Until the case is published, this says so: a killed process leaves it "running",
+        # an interrupted or failed one says why; `triage verify` reports either.
+        write_marker(work, {"state": "running", "started": utc_now(),
+                            "pid": os.getpid(), "command_line": self.options.command_line})
         return work
 
     def _system_info(self, evidence: Evidence) -> SystemInfo:
@@ -204,17 +210,36 @@ class Run:
         except EvidenceError:
             self._abandon(work)
             raise
-        except BaseException:
-            self._abandon(work, keep=True)
+        except KeyboardInterrupt:
+            self._abandon(work, keep="interrupted")
+            raise
+        except BaseException as exc:
+            full = is_disk_full(exc)
+            state = "disk full" if full else \
+                "write failed" if isinstance(exc, CaseWriteError) else "failed"
+            self._abandon(work, keep=state, reason=str(exc))
+            if full and not isinstance(exc, CaseWriteError):
+                raise CaseWriteError(f"writing the case failed: {exc}") from exc
             raise  # the .partial folder stays, visibly unfinished, for inspection
         return summary
 
-    def _abandon(self, work: str, keep: bool = False) -> None:
+    def _abandon(self, work: str, keep: str | None = None, reason: str | None = None) -> None:
+        """Stop: remove the work folder, or (`keep` = why) leave it marked incomplete."""
         self.reporter.stop()
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except Exception:
+                pass  # a store that cannot commit (disk full) keeps its last transaction
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
+            return
+        try:
+            marker = read_marker(work) or {}
+            write_marker(work, {**marker, "state": keep, "reason": reason,
+                                "stopped": utc_now()})
+        except OSError:
+            pass  # no room even for that: the "running" marker stays, still incomplete
 
     def _execute(self, work: str, evidence: Evidence, artifacts: list[Artifact], started: str,
                  clock: float) -> RunSummary:
@@ -347,6 +372,7 @@ class Run:
             return None
 
     def _publish(self, work: str) -> None:
+        os.remove(os.path.join(work, INCOMPLETE_MARKER))
         case = os.path.abspath(self.options.case_dir)
         if os.path.exists(case):
             shutil.rmtree(case)  # --force was given (checked before any work)
@@ -385,6 +411,7 @@ class Run:
             "options": {"vss": opts.sources.vss, "only": opts.only,
                         "artifact_dirs": opts.artifact_dirs, "hash_evidence": opts.hash_evidence,
                         "max_file_size": opts.max_file_size, "file_timeout": opts.file_timeout,
+                        "file_memory": opts.file_memory,
                         "extractor_options": opts.extractor_options,
                         "credentials_given": bool(opts.sources.recovery_password or
                                                   opts.sources.password or opts.sources.startup_key)},

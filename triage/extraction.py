@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import signal
-import threading
 from collections import Counter
 from typing import Any
 
@@ -18,17 +16,14 @@ from triage.artifacts import Artifact
 from triage.collect import Match, find_path, path_times
 from triage.extractors import ExtractionContext, Extractor
 from triage.files import BufferedFile
+from triage.limits import Deadline, ExtractionMemoryLimit, ExtractionTimeout, MemoryGuard
 from triage.model import Event, Timestamp
 from triage.progress import Reporter
 from triage.sources import Evidence, Volume
-from triage.store import CaseStore
+from triage.store import CaseStore, CaseWriteError
 from triage.timing import StageTimes
 
 BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
-
-
-class ExtractionTimeout(Exception):
-    pass
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -91,30 +86,6 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
     record["data_json"] = integrity.canonical(record["data"])  # serialised once, stored as is
     record["event_hash"] = integrity.event_hash(record)
     return record
-
-
-class _Deadline:
-    """Bounds one extractor call in time (SIGALRM; only possible on the main thread)."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.active = seconds > 0 and threading.current_thread() is threading.main_thread() \
-            and hasattr(signal, "setitimer")
-
-    def __enter__(self) -> "_Deadline":
-        if self.active:
-            def _raise(signum: int, frame: Any) -> None:
-                raise ExtractionTimeout(f"gave up after {self.seconds:g} s (--file-timeout)")
-            self._old = signal.signal(signal.SIGALRM, _raise)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.active:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._old)
-
-
 
 
 def _has_sparse_runs(f: Any) -> bool:
@@ -229,14 +200,23 @@ class Extraction:
         produced = 0
         error: str | None = None
         try:
-            with _Deadline(self.options.file_timeout), \
+            with Deadline(self.options.file_timeout), \
+                    MemoryGuard(getattr(self.options, "file_memory", 0)), \
                     self.timings.stage(f"extract:{artifact.family}"):
                 for event in extractor.extract(readable, ctx):
                     if event.user is None and profile_user:
                         event.user = profile_user  # a file in a profile belongs to its owner
-                    self.store.add_event(build_record(event, artifact, extractor, host, source),
-                                         event.timestamp.ns if event.timestamp else None)
+                    record = build_record(event, artifact, extractor, host, source)
+                    try:
+                        self.store.add_event(record, event.timestamp.ns if event.timestamp
+                                             else None)
+                    except (ExtractionTimeout, ExtractionMemoryLimit):
+                        raise  # a limit's signal that arrived while storing: the file's
+                    except Exception as exc:  # the case, not the artifact: stop the run
+                        raise CaseWriteError(f"writing the case failed: {exc}") from exc
                     produced += 1
+        except CaseWriteError:
+            raise
         except Exception as exc:  # isolation: one bad file never stops the run
             error = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(type(exc).__name__) \
                 else str(exc)

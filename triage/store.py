@@ -8,11 +8,34 @@ links the hash chain while doing so.
 """
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 from typing import Any, Iterator
 
 from triage import integrity
+
+class CaseWriteError(Exception):
+    """The case folder could not be written (disk full, quota, I/O error). Never an artifact's
+    fault: the run stops, and what was written stays consistent (SQLite transactions)."""
+
+
+_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an exception (or one it was raised from) means there is no room to write."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _FULL_ERRNOS:
+            return True
+        if isinstance(current, sqlite3.Error) and "full" in str(current).lower():
+            return True  # SQLITE_FULL: "database or disk is full"
+        current = current.__cause__ or current.__context__
+    return False
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS case_info (key TEXT PRIMARY KEY, value TEXT);

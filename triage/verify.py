@@ -1,6 +1,9 @@
 """`triage verify CASE`: prove that nothing in a case folder changed since it was written.
 
 Checks, each reported by what differs (not just "failed"):
+0. that the run finished: a folder with the RUN_INCOMPLETE.json marker (a `CASE.partial` left by
+   an interrupted, killed or failed run), or a CASE that was never published beside its
+   `CASE.partial`, is reported as incomplete with the reason the run left;
 1. every output file's SHA-256 against manifest.json (and the manifest's own hash when given);
 2. every stored event: its event_hash recomputed from its fields, its chain link, and the
    timeline order (time, then event hash), so a changed, deleted, inserted or reordered row is
@@ -16,6 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from triage import integrity
+from triage.incomplete import describe, read_marker
 from triage.manifest import MANIFEST, OUTPUTS, read_manifest
 from triage.store import NO_TIME_SORT, open_readonly, row_to_record
 from triage.model import Timestamp
@@ -29,6 +33,7 @@ class VerifyResult:
     checked_events: int = 0
     checked_files: int = 0
     chain_head: str | None = None
+    incomplete: bool = False  # the run that made the folder never finished
 
     @property
     def ok(self) -> bool:
@@ -40,6 +45,18 @@ class VerifyResult:
 
 def verify_case(case_dir: str, manifest_sha256: str | None = None) -> VerifyResult:
     result = VerifyResult()
+    marker = read_marker(case_dir)
+    if marker is not None:
+        result.incomplete = True
+        result.add(f"incomplete case: {describe(marker)}")
+        return result
+    partial = case_dir.rstrip("/" + os.sep) + ".partial"
+    if not os.path.exists(case_dir) and os.path.isdir(partial):
+        result.incomplete = True
+        facts = read_marker(partial)
+        result.add(f"{case_dir} was never finished: {partial} holds the incomplete run"
+                   + (f" ({describe(facts)})" if facts is not None else ""))
+        return result
     manifest_path = os.path.join(case_dir, MANIFEST)
     if not os.path.isfile(manifest_path):
         result.add(f"{MANIFEST} is missing: not a triage case folder, or an unfinished one")

@@ -44,6 +44,7 @@ OPTION_KINDS: dict[str, str] = {
     "internal_domain": "list",
     "max_file_size": "int",
     "file_timeout": "float",
+    "file_memory": "int",
     "recovery_password": "str",
     "password": "str",
     "startup_key": "path",

@@ -134,6 +134,7 @@ def build_run_options(task: dict[str, Any]) -> Any:
         hash_evidence=bool(o.get("hash_evidence")),
         max_file_size=int(o.get("max_file_size", 2 * 1024**3)),
         file_timeout=float(o.get("file_timeout", 300.0)),
+        file_memory=int(o.get("file_memory", 2048)) * 1024**2,
         command_line=list(task.get("command_line") or []),
         extractor_options={"evtx_all": bool(o.get("evtx_all")),
                            "webcache_content": bool(o.get("webcache_content")),

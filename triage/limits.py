@@ -1,0 +1,115 @@
+"""Bounds on one extractor call: wall time and growth of resident memory.
+
+Why in-process guards and not a subprocess per file: most artifact files take milliseconds,
+and a process per file would cost more than the parsing. A hostile file (a decompression bomb,
+a loop over a forged count) is stopped where it runs instead: a timer signal for time, and a
+watchdog thread that signals the main thread when the process's resident memory has grown by
+more than the limit since the call began. Both raise inside the extractor, so the engine
+records the file as an error and goes on. Both work only on the main thread of a POSIX
+process (signals); elsewhere they are inactive, and say so through `active`.
+Limitation, stated honestly: a signal is handled between Python bytecodes, so a single long
+call into a C library is stopped only when it returns.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+
+class ExtractionTimeout(Exception):
+    """One extractor call ran past its time limit (--file-timeout)."""
+
+
+class ExtractionMemoryLimit(Exception):
+    """One extractor call grew the process's memory past its limit (--file-memory)."""
+
+
+def _on_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+class Deadline:
+    """Bounds one call in time (SIGALRM)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = seconds > 0 and _on_main_thread() and hasattr(signal, "setitimer")
+
+    def __enter__(self) -> "Deadline":
+        if self.active:
+            def _raise(signum: int, frame: Any) -> None:
+                raise ExtractionTimeout(f"gave up after {self.seconds:g} s (--file-timeout)")
+            self._old = signal.signal(signal.SIGALRM, _raise)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+
+
+_STATM = "/proc/self/statm"
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set size now (Linux /proc), or None where unknown."""
+    try:
+        with open(_STATM, "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class MemoryGuard:
+    """Bounds the growth of resident memory during one call (watchdog thread + SIGUSR1)."""
+
+    def __init__(self, limit_bytes: int, interval: float = 0.05):
+        self.limit = limit_bytes
+        self.interval = interval
+        self.active = (limit_bytes > 0 and _on_main_thread() and hasattr(signal, "pthread_kill")
+                       and resident_bytes() is not None)
+        self.peak_growth = 0
+
+    def __enter__(self) -> "MemoryGuard":
+        if not self.active:
+            return self
+        self._baseline = resident_bytes() or 0
+        self._stop = threading.Event()
+        self._tripped = False
+
+        def _raise(signum: int, frame: Any) -> None:
+            if self._tripped:
+                self._tripped = False  # raise once per trip
+                raise ExtractionMemoryLimit(
+                    f"gave up: memory grew by more than {self.limit // (1024 * 1024)} MiB "
+                    "(--file-memory)")
+
+        self._old = signal.signal(signal.SIGUSR1, _raise)
+        target = threading.main_thread().ident
+        self._watch = threading.Thread(target=self._run, args=(target,), daemon=True,
+                                       name="triage-memory-guard")
+        self._watch.start()
+        return self
+
+    def _run(self, target: int | None) -> None:
+        while not self._stop.wait(self.interval):
+            now = resident_bytes()
+            if now is None:
+                return
+            growth = now - self._baseline
+            self.peak_growth = max(self.peak_growth, growth)
+            if growth > self.limit and target is not None:
+                self._tripped = True
+                signal.pthread_kill(target, signal.SIGUSR1)
+                return
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            self._stop.set()
+            self._watch.join()
+            self._tripped = False
+            signal.signal(signal.SIGUSR1, self._old)
