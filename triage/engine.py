@@ -277,9 +277,18 @@ class Run:
                 if volume.status.startswith("skipped: encrypted"):
                     self._error("volume", f"{volume.status}; {volume.note}", severity="warning",
                                 evidence=evidence.name, volume=volume.id)
+                elif volume.status.startswith("skipped: file system unreadable"):
+                    self._error("volume", volume.status, evidence=evidence.name, volume=volume.id)
                 continue
+            if volume.note and volume.note.startswith("shadow copies present but unreadable"):
+                self._error("volume", volume.note, severity="warning", evidence=evidence.name,
+                            volume=volume.id)
             if volume.note and "truncated image" in volume.note:
                 self._error("volume", volume.note, evidence=evidence.name, volume=volume.id)
+                self.reporter.note(f"volume {volume.id}: {volume.note}")
+            elif volume.note and volume.note.startswith("no usable partition table"):
+                self._error("volume", volume.note, severity="warning", evidence=evidence.name,
+                            volume=volume.id)
                 self.reporter.note(f"volume {volume.id}: {volume.note}")
             self.reporter.volume(volume.id, ", ".join(
                 str(x) for x in (volume.fs_type, volume.label, volume.snapshot) if x))
@@ -302,6 +311,7 @@ class Run:
                     extraction.process(match, evidence, volume, system.host, users, zone)
             store.commit()
 
+        self._report_damage(evidence)
         summary.snapshots_found = len(evidence.snapshots)
         summary.snapshots_processed = sum(1 for v in evidence.volumes if v.snapshot and v.tree)
         if summary.snapshots_found and not summary.snapshots_processed:
@@ -344,6 +354,22 @@ class Run:
         summary.timings = self._timings()
         self.reporter.stop()
         return summary
+
+    def _report_damage(self, evidence: Evidence) -> None:
+        """Media ranges the container could not give (read as zeros): one error each."""
+        damage = evidence.damage
+        if damage is None or not damage.ranges:
+            return
+        assert self.store is not None
+        for offset, length, reason in damage.ranges:
+            self._error("image", f"media bytes {offset}-{offset + length - 1} ({length} bytes) "
+                        f"could not be read ({reason}): read as zeros; files there may be "
+                        "incomplete", evidence=evidence.name)
+        if damage.dropped:
+            self._error("image", f"{damage.dropped} more unreadable ranges not listed",
+                        evidence=evidence.name)
+        self.store.set_info("media_damage", {"ranges": damage.ranges, "bytes": damage.total,
+                                             "more_ranges": damage.dropped})
 
     def _timings(self) -> dict[str, dict[str, float]]:
         """Run stages first, then extraction (read and hash, then one line per family)."""

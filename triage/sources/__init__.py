@@ -90,6 +90,9 @@ class Evidence:
     segments: list[str] = field(default_factory=list)  # every file that makes up the evidence
     media_path_spec: Any = field(default=None, repr=False)  # dfVFS spec of the media stream
     media_size: int | None = None
+    # byte ranges of the media that could not be read (an E01 read as far as it goes):
+    # triage.sources.tolerant_ewf.DamageLog, None where reads cannot be partial
+    damage: Any = field(default=None, repr=False)
 
     @property
     def name(self) -> str:

@@ -22,7 +22,8 @@ from dfvfs.volume import gpt_volume_system, tsk_volume_system, vshadow_volume_sy
 
 from triage.files import basename
 from triage.model import Timestamp, filetime
-from triage.sources import Evidence, EvidenceError, SnapshotInfo, SourceOptions, Volume
+from triage.sources import Evidence, EvidenceError, SnapshotInfo, SourceOptions, Volume, tolerant_ewf
+from triage.sources.carve import find_volumes
 
 _CONTAINERS = {
     definitions.TYPE_INDICATOR_EWF: "EWF",
@@ -62,6 +63,15 @@ def short_reason(exc: BaseException) -> str:
             if key in clause.lower():
                 return re.sub(r"^[\w]+: ", "", clause.split(" with error: ")[-1])[:200]
     return (re.sub(r"^[\w]+: ", "", clauses[-1]) if clauses else type(exc).__name__)[:200]
+
+
+def damage_reason(exc: BaseException) -> str:
+    """short_reason, plus the first offset the error chain names (where the damage is)."""
+    reason = short_reason(exc)
+    found = re.search(r"offset:?\s*(\d+)\s*\((0x[0-9a-fA-F]+)\)", str(exc))
+    if found and found.group(1) not in reason:
+        reason += f" at offset {found.group(1)} ({found.group(2)})"
+    return reason
 
 
 def _new_context() -> resolver_context.Context:
@@ -180,7 +190,7 @@ class _Walker:
                 ts = filetime(created.value) if created is not None else None
                 stores.append((vss.identifier, ts.iso() if ts else None))
         except Exception as exc:
-            volume.note = f"shadow copies present but unreadable: {exc}"
+            volume.note = f"shadow copies present but unreadable: {damage_reason(exc)}"
         base = volume.id if volume.partition else "vol"
         for store, created in stores:
             self.evidence.snapshots.append(SnapshotInfo(volume=base, store=store, created=created))
@@ -205,7 +215,7 @@ class _Walker:
         try:
             tree = DfvfsTree(fs_spec, self.ctx)
         except Exception as exc:
-            volume.status = f"skipped: file system unreadable ({exc})"
+            volume.status = f"skipped: file system unreadable ({damage_reason(exc)})"
             self.evidence.volumes.append(volume)
             return
         volume.fs_type = tree.fs_type
@@ -242,6 +252,8 @@ def _segments(path: str) -> list[str]:
 
 def open_image(path: str, options: SourceOptions) -> Evidence:
     """Scan an image file; a plain file that holds no volume becomes single-file evidence."""
+    tolerant_ewf.install()
+    tolerant_ewf.forget(path)  # a damage log from an earlier opening in this process
     ctx = _new_context()
     scanner = source_scanner.SourceScanner(resolver_context=ctx)
     scan_context = source_scanner.SourceScannerContext()
@@ -251,23 +263,82 @@ def open_image(path: str, options: SourceOptions) -> Evidence:
     except (dfvfs_errors.Error, OSError, ValueError, RuntimeError) as exc:
         raise EvidenceError(f"cannot read {path}: damaged, truncated or incomplete image "
                             f"({short_reason(exc)})") from None
-    if scan_context.source_type == definitions.SOURCE_TYPE_FILE:
-        from triage.sources.directory import open_single_file
-
-        return open_single_file(path)
-    evidence = Evidence(path=path, kind="image", segments=[os.path.abspath(p) for p in _segments(path)])
+    evidence = Evidence(path=path, kind="image", segments=[os.path.abspath(p) for p in _segments(path)],
+                        damage=tolerant_ewf.damage_log(path))
     walker = _Walker(scanner, scan_context, options, evidence, ctx)
+    if scan_context.source_type == definitions.SOURCE_TYPE_FILE:
+        root = scan_context.GetRootScanNode()
+        if not _carve_volumes(walker, root.path_spec if root else None):
+            from triage.sources.directory import open_single_file
+
+            return open_single_file(path)
+        return evidence
     try:
         walker.walk(scan_context.GetRootScanNode(), Volume(id="vol"))
     except (dfvfs_errors.Error, OSError, ValueError, RuntimeError) as exc:
         raise EvidenceError(f"cannot read {path}: damaged, truncated or incomplete image "
                             f"({short_reason(exc)})") from None
+    if not evidence.volumes and evidence.media_path_spec is not None:
+        _carve_volumes(walker, evidence.media_path_spec)
     _check_extents(evidence, ctx)
     # Live volumes first, then their snapshots: the order examiners read them in.
     evidence.volumes.sort(key=lambda v: v.snapshot is not None)
     if not evidence.volumes:
+        damage = evidence.damage
+        if damage is not None and damage.ranges:
+            offset, _, reason = damage.ranges[0]
+            raise EvidenceError(
+                f"cannot read {path}: damaged, truncated or incomplete image ({damage.total} "
+                f"bytes of the media unreadable from offset {offset}: {reason}); no partition or "
+                "file system could be read")
         raise EvidenceError(f"{path}: no partition or file system found in this image")
     return evidence
+
+
+def _carve_volumes(walker: "_Walker", media_spec: Any) -> bool:
+    """No partition table or file system was recognised: look for volumes by their boot
+    sectors (triage.sources.carve) and open each found one. True when any was found."""
+    if media_spec is None:
+        return False
+    evidence, ctx = walker.evidence, walker.ctx
+    try:
+        media = resolver.Resolver.OpenFileObject(media_spec, resolver_context=ctx)
+        size = media.get_size()
+    except Exception:
+        return False
+    if size < 1024 * 1024:
+        return False
+
+    def read_at(offset: int, length: int) -> bytes:
+        media.seek(offset)
+        return media.read(length)
+
+    try:
+        found = find_volumes(read_at, size)
+    except Exception:
+        return False
+    if not found:
+        return False
+    evidence.media_path_spec = media_spec
+    evidence.volume_system = None
+    back_ends = {"NTFS": definitions.PREFERRED_NTFS_BACK_END,
+                 "FAT": definitions.PREFERRED_FAT_BACK_END,
+                 "exFAT": definitions.TYPE_INDICATOR_TSK}
+    for number, volume in enumerate(found, 1):
+        readable = min(volume.size, size - volume.offset)  # a truncated image ends early
+        range_spec = path_spec_factory.Factory.NewPathSpec(
+            definitions.TYPE_INDICATOR_DATA_RANGE, range_offset=volume.offset,
+            range_size=readable, parent=media_spec)
+        location = "\\" if back_ends[volume.fs] == definitions.PREFERRED_NTFS_BACK_END else "/"
+        fs_spec = path_spec_factory.Factory.NewPathSpec(back_ends[volume.fs], location=location,
+                                                        parent=range_spec)
+        vid = f"found{number}"
+        entry = Volume(id=vid, partition=vid, offset=volume.offset, size=volume.size,
+                       partition_type=f"{volume.fs} (found by its boot sector)")
+        entry.note = (f"no usable partition table: {volume.fs} volume found by its boot sector "
+                      f"at offset {volume.offset} ({volume.size} bytes)")
+        walker._file_system(fs_spec, entry)
+    return True
 
 
 def _check_extents(evidence: Evidence, ctx: resolver_context.Context) -> None:
