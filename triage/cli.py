@@ -123,6 +123,8 @@ def _credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
               "(every cached file, very numerous) on the timeline.")
 @click.option("--evtx-all", is_flag=True, help="Put every event log record on the timeline, "
               "not only the catalogued ones.")
+@click.option("--onedrive-odl-all", is_flag=True, help="Put every OneDrive log (ODL) record "
+              "on the timeline, not only uploads, downloads, deletions, renames and moves.")
 @click.option("--mail-body-preview", type=click.IntRange(0, 100_000), default=0, show_default=True,
               metavar="CHARS", help="Keep the first CHARS characters of each mail body in its "
               "event (0: bodies are never copied).")
@@ -137,7 +139,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
                 case_id: str | None, hash_evidence: bool, max_file_size: int,
                 file_timeout: float, file_memory: int, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
                 sigma_dirs: tuple[str, ...], source_tz: str | None, internal_domains: tuple[str, ...],
-                webcache_content: bool, evtx_all: bool, mail_body_preview: int, workers: int,
+                webcache_content: bool, evtx_all: bool, onedrive_odl_all: bool,
+                mail_body_preview: int, workers: int,
                 quiet: bool,
                 as_json: bool) -> None:
     """Extract the evidence timeline of EVIDENCE into a new case folder.
@@ -153,7 +156,8 @@ def run_command(evidence: str, case_dir: str, force: bool, vss: str,
         file_memory=file_memory * 1024**2, command_line=_redacted_argv(),
         extractor_options={"evtx_all": evtx_all, "webcache_content": webcache_content,
                            "internal_domains": [d.lower().lstrip("@") for d in internal_domains],
-                           "mail_body_preview": mail_body_preview},
+                           "mail_body_preview": mail_body_preview,
+                           "onedrive_odl_all": onedrive_odl_all},
         source_tz=source_tz, rule_dirs=list(rule_dirs), builtin_rules=not no_builtin_rules,
         sigma_dirs=list(sigma_dirs), workers=workers)
     summary = run(options, make_reporter(quiet or as_json))

@@ -36,6 +36,7 @@ OPTION_KINDS: dict[str, str] = {
     "evtx_all": "flag",
     "webcache_content": "flag",
     "mail_body_preview": "int",
+    "onedrive_odl_all": "flag",
     "hash_evidence": "flag",
     "artifacts": "path-list",
     "rules": "path-list",

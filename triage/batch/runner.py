@@ -139,6 +139,7 @@ def build_run_options(task: dict[str, Any]) -> Any:
         extractor_options={"evtx_all": bool(o.get("evtx_all")),
                            "webcache_content": bool(o.get("webcache_content")),
                            "mail_body_preview": int(o.get("mail_body_preview") or 0),
+                           "onedrive_odl_all": bool(o.get("onedrive_odl_all")),
                            "internal_domains": [d.lower().lstrip("@")
                                                 for d in o.get("internal_domain") or []]},
         source_tz=o.get("source_tz"), rule_dirs=list(o.get("rules") or []),
