@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from typing import Any, BinaryIO, Iterable
 
 CHAIN_SEED = hashlib.sha256(b"triage timeline chain v1").hexdigest()
@@ -22,7 +23,20 @@ SOURCE_FIELDS = ("evidence", "volume", "path", "inode", "sha256")
 
 
 def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept. Strings, integers and None (most
+    event fields) are encoded directly with the json module's own C string encoder, which is
+    what json.dumps ends in for them: the same text, without its per-call set-up."""
+    kind = value.__class__
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_encode_string = json.encoder.encode_basestring  # the C encoder (ensure_ascii=False)
 
 
 _SORTED_FIELDS = tuple(sorted(EVENT_FIELDS))

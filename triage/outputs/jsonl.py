@@ -5,10 +5,11 @@ line can be re-hashed by anyone: `event_hash` is the SHA-256 of the line's other
 """
 from __future__ import annotations
 
-import json
 from typing import Iterable, Mapping, TextIO
 
 import sqlite3
+
+from triage.integrity import canonical
 
 
 
@@ -36,4 +37,6 @@ def write(rows: Iterable[sqlite3.Row], out: TextIO, tags: Mapping[int, list[str]
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON of one stored column (str, int or None: the canonical encoder's fast path;
+    lists of tags: sorted-key JSON is the same text for a list of strings)."""
+    return canonical(value)
