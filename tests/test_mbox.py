@@ -418,3 +418,16 @@ def test_loose_files_are_not_all_mbox_candidates(cli, tmp_path):
     with sqlite3.connect(case / "case.sqlite") as db:
         paths = [row[0] for row in db.execute("SELECT path FROM sources")]
     assert paths == ["/Inbox"]
+
+
+def test_charset_name_with_nul_is_not_a_crash(tmp_path):
+    """Fuzzing regression: a declared charset holding a NUL made codecs raise ValueError
+    ("embedded null character"), neither UnicodeDecodeError nor LookupError."""
+    raw = (b"From - Tue Apr 01 09:00:00 2025\n"
+           b"From: alice@example.co.jp\nSubject: =?ISO-2022\x00-JP?B?GyRCOFw1UhsoQg==?=\n"
+           b"Content-Type: text/plain; charset=\"utf\x00-8\"\n\nbody\n")
+    path = tmp_path / "Inbox"
+    path.write_bytes(raw)
+    events, ctx = _extract(path, f"/{LOCAL}/Inbox", mail_body_preview=10)
+    assert len(events) == 1
+    assert events[0].data["subject"]

@@ -118,6 +118,8 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
             return data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
+        except ValueError:  # a declared charset with a NUL in it: "embedded null character"
+            continue
     return data.decode("utf-8", "replace")
 
 
@@ -459,12 +461,14 @@ def _recipient_text(values: list[str]) -> str:
     return text
 
 
-def message_fields(msg: Message, headers_only: bool, ctx: ExtractionContext
+def message_fields(msg: Message, headers_only: bool, ctx: ExtractionContext,
+                   domains: tuple[list[str], Any] | None = None
                    ) -> tuple[Timestamp | None, dict[str, Any]]:
     """The Date header's time and the fields every RFC 5322 message event has (mbox, .eml):
     message_id, subject, date, sender, recipients, attachments (none when `headers_only`),
-    the external / free-mail classification, time_roles and, on request, body_preview."""
-    internal, freemail = internal_domains_for(ctx), freemail_for(ctx)
+    the external / free-mail classification, time_roles and, on request, body_preview.
+    `domains`: (internal domains, free-mail list) when the caller has them for a whole store."""
+    internal, freemail = domains or (internal_domains_for(ctx), freemail_for(ctx))
     date_header = first_header(msg, "date")
     stamp, offset = parse_date(date_header)
     recipients = []
@@ -525,16 +529,17 @@ class MboxExtractor(Extractor):
         top = folder.split("/", 1)[0].lower()
         base = {"mailbox_format": "mbox", "account": account, "folder": folder,
                 "deleted_folder": top in ("trash", "deleted items", "deleted messages")}
+        domains = (internal_domains_for(ctx), freemail_for(ctx))  # once per store
         handle = f.open()
         try:
             for index, raw in enumerate(split_mbox(handle), start=1):
-                yield self._event(raw, index, base, ctx)
+                yield self._event(raw, index, base, ctx, domains)
         finally:
             handle.close()
 
     @staticmethod
-    def _event(raw: RawMessage, index: int, base: dict[str, Any],
-               ctx: ExtractionContext) -> Event:
+    def _event(raw: RawMessage, index: int, base: dict[str, Any], ctx: ExtractionContext,
+               domains: tuple[list[str], Any]) -> Event:
         content = raw.body()
         if raw.truncated:
             ctx.warn(f"message {index} at offset {raw.offset} is {raw.size} bytes (over "
@@ -544,7 +549,7 @@ class MboxExtractor(Extractor):
             msg = BytesParser(policy=compat32).parsebytes(content)
         sink = ctx.options.get("attachment_sink")
         try:
-            stamp, fields = message_fields(msg, raw.truncated, ctx)
+            stamp, fields = message_fields(msg, raw.truncated, ctx, domains)
         except BaseException:
             if sink is not None:
                 sink.discard()
