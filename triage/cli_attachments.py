@@ -4,15 +4,11 @@ Added to the command group by triage/cli.py's `_register_commands`.
 """
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
 from triage.cli import guarded
+from triage.cli_recover import finish_export
 from triage.sources import SourceOptions
-
-EXIT_SOME_ERRORS = 1
 
 
 @click.command("attachments")
@@ -73,19 +69,5 @@ def attachments_command(evidence: str, output: str, names: tuple[str, ...],
                    f"[{record['folder'] or '-'}] {record['name'] or '(unnamed)'} -> {where}{extra}")
 
     result = export_attachments(options, show)
-    counts = result.counts()
-    if as_json:
-        click.echo(json.dumps({
-            "output": result.output, "stores": result.stores, "counts": counts,
-            "records": result.records, "errors": result.errors,
-            "log": result.log_jsonl, "log_sha256": result.log_sha256,
-            "csv": result.log_csv, "csv_sha256": result.csv_sha256,
-        }, indent=2, ensure_ascii=False))
-    else:
-        for error in result.errors:
-            click.echo(f"error: {error}", err=True)
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing"
-        click.echo(f"{result.stores} mail store(s), {len(result.records)} attachment(s): {summary}")
-        click.echo(f"{result.log_jsonl} SHA-256: {result.log_sha256} (record it in your notes)")
-        click.echo(f"{result.log_csv} SHA-256: {result.csv_sha256}")
-    sys.exit(EXIT_SOME_ERRORS if result.errors else 0)
+    finish_export(result, as_json, f"{result.stores} mail store(s), {len(result.records)} "
+                  "attachment(s)", {"stores": result.stores})

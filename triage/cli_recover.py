@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -83,21 +84,27 @@ def recover_command(evidence: str, output: str, deleted_only: bool, paths: tuple
                    f"-> {where}{extra}")
 
     result = recover(options, show)
+    finish_export(result, as_json, f"{len(result.records)} candidate file(s)",
+                  {"notes": result.notes})
+
+
+def finish_export(result: Any, as_json: bool, what: str, extra: dict[str, Any]) -> None:
+    """The end of an exporting command (recover, attachments): the summary as JSON or as
+    lines with the logs' SHA-256, and exit 1 when something could not be read."""
     counts = result.counts()
     if as_json:
         click.echo(json.dumps({
-            "output": result.output, "counts": counts, "records": result.records,
-            "errors": result.errors, "notes": result.notes,
-            "log": result.log_jsonl, "log_sha256": result.log_sha256,
+            "output": result.output, **extra, "counts": counts, "records": result.records,
+            "errors": result.errors, "log": result.log_jsonl, "log_sha256": result.log_sha256,
             "csv": result.log_csv, "csv_sha256": result.csv_sha256,
         }, indent=2, ensure_ascii=False))
     else:
-        for note in result.notes:
+        for note in extra.get("notes") or []:
             click.echo(f"note: {note}", err=True)
         for error in result.errors:
             click.echo(f"error: {error}", err=True)
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing"
-        click.echo(f"{len(result.records)} candidate file(s): {summary}")
+        click.echo(f"{what}: {summary}")
         click.echo(f"{result.log_jsonl} SHA-256: {result.log_sha256} (record it in your notes)")
         click.echo(f"{result.log_csv} SHA-256: {result.csv_sha256}")
     sys.exit(EXIT_SOME_ERRORS if result.errors else 0)
