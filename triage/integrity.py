@@ -128,6 +128,18 @@ def hash_stream(handle: BinaryIO, progress: Any = None) -> tuple[dict[str, str],
     return hasher.hexdigests(), hasher.size
 
 
+def sha256_evidence(f: Any) -> tuple[int, str]:
+    """(bytes read, SHA-256 hex) of an evidence file's content (anything with `open()`),
+    streamed in 1 MiB chunks: for files an extractor hashes besides the one it was given."""
+    digest = hashlib.sha256()
+    total = 0
+    with f.open() as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+            total += len(chunk)
+    return total, digest.hexdigest()
+
+
 def sha256_file(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

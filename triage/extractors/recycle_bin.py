@@ -33,7 +33,6 @@ The only time is the deletion time ("Deleted"); nothing else is inferred.
 """
 from __future__ import annotations
 
-import hashlib
 import ntpath
 import re
 import struct
@@ -41,10 +40,10 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext, Extractor, register
 from triage.files import EvidenceFile, basename
+from triage.integrity import sha256_evidence
 from triage.model import ArtifactError, Event, filetime
 
 _MAX_FOLDER_FILES = 1000
-_CHUNK = 1 << 20
 _SID_RE = re.compile(r"^S-1-\d+(?:-\d+)+$", re.IGNORECASE)
 
 _I_HEADER = struct.Struct("<qqQ")  # version, size, FILETIME
@@ -63,34 +62,20 @@ def _sid_of(f: EvidenceFile) -> str | None:
     return name if _SID_RE.match(name) else None
 
 
-def _hash_file(r: EvidenceFile) -> tuple[int, str]:
-    """(bytes read, SHA-256 hex) of a file, streamed in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    total = 0
-    with r.open() as handle:
-        while True:
-            chunk = handle.read(_CHUNK)
-            if not chunk:
-                break
-            digest.update(chunk)
-            total += len(chunk)
-    return total, digest.hexdigest()
-
-
 def _paired(f: EvidenceFile, name: str | None) -> dict:
     """r_file / r_present / r_size / r_sha256 for the content file `name` beside `f`; for a
     deleted folder (a `$R` directory) r_is_directory and r_contents (path, size, SHA-256)."""
     data: dict = {"r_file": name, "r_present": False}
     found = f.sibling(name) if name else None
     if found is not None:
-        size, sha = _hash_file(found)
+        size, sha = sha256_evidence(found)
         data.update(r_file=found.name, r_present=True, r_size=size, r_sha256=sha)
         return data
     folder = f.sibling_folder(name) if name else None
     if folder is not None:
         contents = []
         for inner in folder[:_MAX_FOLDER_FILES]:
-            size, sha = _hash_file(inner)
+            size, sha = sha256_evidence(inner)
             contents.append({"path": inner.path, "size": size, "sha256": sha})
         data.update(r_present=True, r_is_directory=True, r_contents=contents,
                     r_files_total=len(folder))

@@ -49,7 +49,6 @@ matched by name outside such a folder (loose evidence) gives no event and no com
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from email.message import Message
@@ -61,6 +60,7 @@ from triage.extractors import ExtractionContext, Extractor, register
 from triage.extractors.mbox import (HEADER_KEEP, MAX_MESSAGE_BYTES, MAX_PARTS,
                                     mail_message, message_fields)
 from triage.files import EvidenceFile
+from triage.integrity import sha256_evidence
 from triage.model import ArtifactError, Event
 
 MAIL_APP_PACKAGE = "microsoft.windowscommunicationsapps_8wekyb3d8bbwe"
@@ -73,7 +73,6 @@ _MESSAGE_FIELDS = {"from", "sender", "to", "cc", "bcc", "subject", "date", "mess
                    "received", "return-path", "mime-version", "reply-to", "x-unsent",
                    "newsgroups", "content-type", "delivered-to"}
 _CACHE_SUFFIX = re.compile(r"^(.*)\[\d+\](\.[^\[\]]*)?$")
-_CHUNK = 1024 * 1024
 
 
 # ---------------------------------------------------------------- where a message lies
@@ -265,25 +264,6 @@ def cached_attachment(path: str) -> CachedAttachment | None:
     return None
 
 
-def hash_file(f: EvidenceFile) -> tuple[int, str]:
-    """(bytes read, SHA-256) of the file's content, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    handle = f.open()
-    try:
-        while True:
-            chunk = handle.read(_CHUNK)
-            if not chunk:
-                break
-            digest.update(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ArtifactError(f"cannot read the cached attachment: {exc}") from exc
-    finally:
-        handle.close()
-    return size, digest.hexdigest()
-
-
 @register
 class WindowsMailAttachmentCache(Extractor):
     name = "windows_mail_attachment_cache"
@@ -294,7 +274,10 @@ class WindowsMailAttachmentCache(Extractor):
         entry = cached_attachment(f.path)
         if entry is None:
             return  # a loose file matched by its name only: not the Mail app's cache
-        size, sha256 = hash_file(f)
+        try:
+            size, sha256 = sha256_evidence(f)
+        except OSError as exc:
+            raise ArtifactError(f"cannot read the cached attachment: {exc}") from exc
         data = {"client": "Windows Mail app", "file_name": entry.file_name,
                 "attachment_name": entry.attachment_name,
                 "attachment_names": [entry.attachment_name], "cache_folder": entry.cache_folder,
