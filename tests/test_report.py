@@ -58,7 +58,7 @@ def make_hostile_evidence(root: Path) -> Path:
              "last_visit_time": w("2026-03-02T01:10:00.000001Z")},
             {"id": 2, "url": "https://46.gigafile.nu/upload?<!--", "title": EVIL, "visit_count": 1,
              "last_visit_time": w("2026-03-02T01:20:00.000002Z")},
-            {"id": 3, "url": "https://mail.google.com/mail/u/0/", "title": "Gmail", "visit_count": 1,
+            {"id": 3, "url": "https://mail.google.com/mail/u/0/", "title": "Gmail invoice\u202efdp.exe", "visit_count": 1,
              "last_visit_time": w("2026-03-02T01:30:00.000003Z")},
         ],
         "visits": [
@@ -256,6 +256,8 @@ def test_hostile_names_are_escaped(hostile_case):
     rows = island(page)["rows"]
     messages = "\n".join(r[6] for r in rows)
     assert EVIL in messages and SCRIPT_END in messages and "<!--" in messages
+    # a right-to-left override is shown, not obeyed (in the HTML and in the JSON island)
+    assert "\u202e" not in page and "Gmail invoice⟨U+202E⟩fdp.exe" in page
     # every section that shows these artifacts is filled
     for text in ("46.gigafile.nu", "drive.google.com", "mail.google.com", LABELS["en"]["cat_file_transfer"],
                  "4B1D2C3E", "=HYPERLINK(&quot;http://evil.example/&quot;,&quot;x&quot;)", "-2+3",

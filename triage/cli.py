@@ -23,6 +23,7 @@ from triage import __version__
 from triage.artifacts import DefinitionError, load_definitions
 from triage.detection.rules import RuleError
 from triage.engine import (EXIT_EVIDENCE, EXIT_USAGE, RunOptions, RunSummary, UsageError, run)
+from triage.display import esc, shown
 from triage.progress import make_reporter
 from triage.sources import EvidenceError, SourceOptions
 from triage.store import CaseWriteError, is_disk_full
@@ -208,7 +209,7 @@ def _print_summary(summary: RunSummary) -> None:
                       f"{summary.snapshots_processed} processed")
     for volume in summary.volumes:
         if volume["status"] != "processed":
-            console.print(f"[yellow]volume {volume['id']}: {volume['status']}[/]")
+            console.print(f"[yellow]volume {esc(volume['id'])}: {esc(volume['status'])}[/]")
     if summary.evidence_hashes:
         computed = summary.evidence_hashes.get("computed") or {}
         if computed:
@@ -217,14 +218,14 @@ def _print_summary(summary: RunSummary) -> None:
     if summary.finding_lines:
         console.print("[bold]findings[/]: " + ", ".join(f"{n} {sev}" for sev, n in summary.findings.items()))
         for line in summary.finding_lines[:20]:
-            console.print(f"  {line}", markup=False)
+            console.print(f"  {shown(line)}", markup=False)
         if len(summary.finding_lines) > 20:
             console.print(f"  ... {len(summary.finding_lines) - 20} more in case.sqlite (findings)")
     for line in summary.error_lines[:10]:
-        console.print(f"[red]error[/] {line}", markup=True, highlight=False)
+        console.print(f"[red]error[/] {esc(line)}", markup=True, highlight=False)
     if len(summary.error_lines) > 10:
         console.print(f"... {len(summary.error_lines) - 10} more errors in case.sqlite (errors table)")
-    console.print(f"case: {summary.case_dir}")
+    console.print(f"case: {esc(summary.case_dir)}")
     console.print(f"chain head: {summary.chain_head}")
     console.print(f"manifest.json SHA-256: {summary.manifest_sha256} (record it in your notes)")
 
@@ -276,7 +277,7 @@ def artifacts_command(artifact_dirs: tuple[str, ...], as_json: bool) -> None:
         table.add_column(column, overflow="fold")
     for a in definitions:
         extractor = a.extractor if a.extractor in report.extractors else f"{a.extractor} (missing!)"
-        table.add_row(a.name, a.family, extractor, "\n".join(a.paths))
+        table.add_row(*(esc(x) for x in (a.name, a.family, extractor, "\n".join(a.paths))))
     Console(width=max(120, Console().width)).print(table)
     for name, reason in report.failures:
         click.echo(f"plugin {name} failed to load: {reason}", err=True)
@@ -305,7 +306,7 @@ def rules_list(rule_dirs: tuple[str, ...], sigma_dirs: tuple[str, ...], as_json:
     for column in ("id", "severity", "kind", "ATT&CK", "title"):
         table.add_column(column, overflow="fold")
     for r in rules:
-        table.add_row(r.id, r.severity, r.kind, r.attack or "", r.title)
+        table.add_row(*(esc(x) for x in (r.id, r.severity, r.kind, r.attack or "", r.title)))
     Console(width=max(120, Console().width)).print(table)
 
 
@@ -346,7 +347,8 @@ def rules_run(case_dir: str, rule_dirs: tuple[str, ...], no_builtin_rules: bool,
             {"rule": r.id, "error": m} for r, m in result.rule_errors]}, indent=2, ensure_ascii=False))
     else:
         for line in lines:
-            click.echo(f"[{line['severity']}] {line['rule']} {line['title']}: {line['explanation']}")
+            click.echo(shown(f"[{line['severity']}] {line['rule']} {line['title']}: "
+                             f"{line['explanation']}"))
         for rule, message in result.rule_errors:
             click.echo(f"rule {rule.id} skipped: {message}", err=True)
         click.echo(f"{len(lines)} finding(s)")
@@ -372,11 +374,12 @@ def usb_command(case_dir: str, as_json: bool) -> None:
         name = d["friendly_name"] or " ".join(x for x in (d["vendor"], d["product"]) if x) or "?"
         volumes = ", ".join(d["drive_letters"] + [f"{l} ({s})" for l, s in
                                                   zip(d["volume_labels"], d["volume_serials"])])
-        table.add_row(str(d["id"]), d["kind"] or "", name, d["serial"] or "",
-                      f"{d['first_connected'] or ''}\n{d['first_connected_source'] or ''}",
-                      f"{d['last_connected'] or ''}\n{d['last_connected_source'] or ''}",
-                      f"{d['last_removed'] or ''}\n{d['last_removed_source'] or ''}",
-                      volumes, ", ".join(d["users"]), str(len(d["files_opened"])))
+        table.add_row(*(esc(cell) for cell in (
+            d["id"], d["kind"] or "", name, d["serial"] or "",
+            f"{d['first_connected'] or ''}\n{d['first_connected_source'] or ''}",
+            f"{d['last_connected'] or ''}\n{d['last_connected_source'] or ''}",
+            f"{d['last_removed'] or ''}\n{d['last_removed_source'] or ''}",
+            volumes, ", ".join(d["users"]), len(d["files_opened"]))))
     Console(width=max(160, Console().width)).print(table)
 
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from triage.batch.lab import LAB_DB, LAB_JSONL
 from triage.batch.manifest import parse_options
+from triage.display import esc, shown
 from triage.batch.runner import (BatchInterrupted, BatchListener, BatchOptions, BatchResult,
                                  run_batch)
 
@@ -109,7 +110,7 @@ class RichDisplay(BatchListener):
                                               completed=resumed, info="")
 
     def started(self, row: dict[str, Any], message: dict[str, Any]) -> None:
-        self.lines[row["seq"]] = self.bars.add_task(f"  {row['case_id']}", total=None,
+        self.lines[row["seq"]] = self.bars.add_task(f"  {esc(row['case_id'])}", total=None,
                                                         info="opening")
 
     def progress(self, row: dict[str, Any], message: dict[str, Any]) -> None:
@@ -118,7 +119,7 @@ class RichDisplay(BatchListener):
             return
         info = f"{message.get('events', 0)} events"
         if message.get("kind") == "volume":
-            info += f", volume {message.get('volume')}"
+            info += f", volume {esc(message.get('volume'))}"
         self.bars.update(line, total=message.get("total") or None,
                              completed=message.get("files", 0), info=info)
 
@@ -128,7 +129,7 @@ class RichDisplay(BatchListener):
             self.bars.remove_task(line)
         self.bars.advance(self.overall)
         figures = _figures(row)
-        self.console.print(f"  [{_style(row['status'])}]{row['status']}[/] {row['case_id']}"
+        self.console.print(f"  [{_style(row['status'])}]{row['status']}[/] {esc(row['case_id'])}"
                            + (f"  {figures}" if figures else ""), markup=True)
 
     def end(self, result: BatchResult) -> None:
@@ -145,13 +146,14 @@ def _print_summary(result: BatchResult) -> None:
         findings = ", ".join(f"{n} {s}" for s, n in (row.get("findings") or {}).items())
         duration = f"{row['duration_s']:.1f} s" if row.get("duration_s") is not None else ""
         status = row["status"] + (" (kept)" if row.get("resumed") else "")
-        table.add_row(row["case_id"], f"[{_style(row['status'])}]{status}[/]",
+        table.add_row(esc(row["case_id"]), f"[{_style(row['status'])}]{status}[/]",
                       "" if row.get("events") is None else str(row["events"]),
-                      "" if row.get("errors") is None else str(row["errors"]), findings, duration)
+                      "" if row.get("errors") is None else str(row["errors"]), esc(findings),
+                      duration)
     console.print(table)
     for row in result.rows:
         if row["status"] not in ("ok",) and row.get("error"):
-            console.print(f"[{_style(row['status'])}]{row['case_id']}[/]: {row['error']}",
+            console.print(f"[{_style(row['status'])}]{esc(row['case_id'])}[/]: {esc(row['error'])}",
                           markup=True)
     counts = result.counts()
     console.print(", ".join(f"{n} {k}" for k, n in counts.items() if n)
@@ -159,13 +161,13 @@ def _print_summary(result: BatchResult) -> None:
     if result.findings:
         console.print(f"[bold]lab findings[/] ({len(result.findings)}): values seen in several images")
         for finding in result.findings[:30]:
-            console.print(f"  {finding.line()}", markup=False)
+            console.print(f"  {shown(finding.line())}", markup=False)
         if len(result.findings) > 30:
             console.print(f"  ... {len(result.findings) - 30} more in {LAB_DB} (lab_findings)")
     for problem in result.problems:
-        console.print(f"[yellow]note[/] {problem}", markup=True)
-    console.print(f"lab index: {os.path.join(result.lab_dir, LAB_DB)} and "
-                  f"{os.path.join(result.lab_dir, LAB_JSONL)}")
+        console.print(f"[yellow]note[/] {esc(problem)}", markup=True)
+    console.print(f"lab index: {esc(os.path.join(result.lab_dir, LAB_DB))} and "
+                  f"{esc(os.path.join(result.lab_dir, LAB_JSONL))}")
 
 
 @click.command("batch")

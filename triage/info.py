@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from triage.display import esc
 from triage.sources import SourceOptions, open_evidence
 from triage.sysinfo import read_system_info
 
@@ -48,7 +49,7 @@ def _size(value: int | None) -> str:
 
 def render(facts: dict[str, Any], console: Console) -> None:
     console = Console(width=max(console.width, 140), highlight=False)
-    console.print(f"[bold]{facts['evidence']}[/]  ({facts['kind']})")
+    console.print(f"[bold]{esc(facts['evidence'])}[/]  ({facts['kind']})")
     if facts["containers"]:
         console.print(f"container: {', '.join(facts['containers'])}")
     if facts["volume_system"]:
@@ -58,22 +59,25 @@ def render(facts: dict[str, Any], console: Console) -> None:
                    "encryption", "status"):
         table.add_column(column, overflow="fold")
     for v in facts["volumes"]:
-        table.add_row(v["id"], "" if v["offset"] is None else str(v["offset"]), _size(v["size"]),
-                      v["partition_type"] or "", v["fs_type"] or "", v["label"] or "",
-                      v["serial"] or "", v["encryption"] or "", v["status"])
+        table.add_row(*(esc(cell) for cell in (
+            v["id"], "" if v["offset"] is None else v["offset"], _size(v["size"]),
+            v["partition_type"] or "", v["fs_type"] or "", v["label"] or "", v["serial"] or "",
+            v["encryption"] or "", v["status"])))
     console.print(table)
     if facts["snapshots"]:
         console.print(f"volume shadow snapshots: {len(facts['snapshots'])}")
         for s in facts["snapshots"]:
             console.print(f"  {s['volume']}/{s['store']} created {s['created']}")
     for win in facts["windows"]:
-        console.print(f"[bold]Windows[/] on {win['volume']}: {win['product'] or '?'} "
-                      f"build {win['build'] or '?'} {win['display_version'] or ''}".rstrip())
-        console.print(f"  host name: {win['host'] or '?'}   installed: {win['install_date'] or '?'}"
-                      f"   time zone: {win['timezone'] or '?'}")
+        console.print(f"[bold]Windows[/] on {esc(win['volume'])}: {esc(win['product'] or '?')} "
+                      f"build {esc(win['build'] or '?')} {esc(win['display_version'] or '')}"
+                      .rstrip())
+        console.print(f"  host name: {esc(win['host'] or '?')}   installed: "
+                      f"{esc(win['install_date'] or '?')}   time zone: {esc(win['timezone'] or '?')}")
         for sid, user in sorted(win["users"].items()):
             created = f"  (folder created {user['profile_created']})" \
                 if user.get("profile_created") else ""
-            console.print(f"  user {user['name'] or '?'}  {sid}  {user['profile'] or ''}{created}")
+            console.print(f"  user {esc(user['name'] or '?')}  {esc(sid)}  "
+                          f"{esc(user['profile'] or '')}{esc(created)}")
         for problem in win["problems"]:
-            console.print(f"  [yellow]{problem}[/]")
+            console.print(f"  [yellow]{esc(problem)}[/]")

@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from triage.display import esc, shown
+
 
 class Reporter:
     """Silent base: `--quiet`."""
@@ -39,7 +41,7 @@ class PlainReporter(Reporter):
         self._last = 0.0
 
     def _say(self, text: str) -> None:
-        print(f"[triage] {text}", file=self.stream, flush=True)
+        print(f"[triage] {shown(text)}", file=self.stream, flush=True)
 
     def start(self, evidence: str) -> None:
         self._say(f"evidence {evidence}")
@@ -75,12 +77,13 @@ class RichReporter(Reporter):
         self.events = 0
 
     def start(self, evidence: str) -> None:
-        self.console.print(f"[bold]triage[/] {evidence}")
+        self.console.print(f"[bold]triage[/] {esc(evidence)}")
         self.progress.start()
 
     def volume(self, volume_id: str, description: str) -> None:
-        self.task = self.progress.add_task(f"volume {volume_id}", total=None, events=self.events)
-        self.console.print(f"  volume [cyan]{volume_id}[/]: {description}")
+        self.task = self.progress.add_task(f"volume {esc(volume_id)}", total=None,
+                                           events=self.events)
+        self.console.print(f"  volume [cyan]{esc(volume_id)}[/]: {esc(description)}")
 
     def files_found(self, count: int) -> None:
         if self.task is not None:
@@ -92,7 +95,7 @@ class RichReporter(Reporter):
             self.progress.update(self.task, advance=1, events=self.events)
 
     def note(self, text: str) -> None:
-        self.console.print(f"  {text}")
+        self.console.print(f"  {esc(text)}")
 
     def stop(self) -> None:
         self.progress.stop()

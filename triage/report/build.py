@@ -30,6 +30,7 @@ from typing import Any, Iterable, Sequence
 
 from triage import __version__
 from triage.case_files import check_target
+from triage.display import shown
 from triage.export import case_zone, local_text, offset_text, utc_datetime
 from triage.integrity import sha256_file
 from triage.manifest import MANIFEST, read_manifest
@@ -57,15 +58,16 @@ class Raw(str):
 
 
 def _e(value: Any) -> str:
+    """Evidence text as HTML text: escaped, bidirectional controls shown (triage.display)."""
     if value is None:
         return ""
     if isinstance(value, Raw):
         return value
-    return html.escape(str(value), quote=True)
+    return html.escape(shown(value), quote=True)
 
 
 def _json_island(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = shown(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
