@@ -44,15 +44,19 @@ _encode_string = json.encoder.encode_basestring  # the C encoder (ensure_ascii=F
 _SORTED_FIELDS = tuple(sorted(EVENT_FIELDS))
 
 
-def event_hash(record: dict[str, Any]) -> str:
+def event_hash(record: dict[str, Any], fixed: dict[str, str] | None = None) -> str:
     """SHA-256 over the canonical form of an event's fields (never its own hash).
 
     Equal to hashing canonical({field: record[field]}); built piecewise so that the data
-    serialisation, the costliest part, is done once (`data_json` when the caller has it).
+    serialisation, the costliest part, is done once (`data_json` when the caller has it), and
+    the fields shared by all events of a file are serialised once per file (`fixed`: field ->
+    canonical text, which must be that of the record's own values).
     """
     parts = []
     for key in _SORTED_FIELDS:
-        if key == "data" and "data_json" in record:
+        if fixed is not None and key in fixed:
+            text = fixed[key]
+        elif key == "data" and "data_json" in record:
             text = record["data_json"]
         else:
             text = canonical(record.get(key))

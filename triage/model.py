@@ -9,6 +9,7 @@ with invented precision.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,16 @@ class ArtifactError(Exception):
     """
 
 
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_text(days: int) -> str:
+    """YYYY-MM-DD of a day counted from 1970-01-01 (cached: a timeline has few distinct days,
+    and formatting the date is most of what writing a time costs)."""
+    return _dt.date.fromordinal(_EPOCH_ORDINAL + days).strftime("%Y-%m-%d")
+
+
 @dataclass(frozen=True, order=True)
 class Timestamp:
     """A UTC instant: nanoseconds since the Unix epoch and the source's precision in digits."""
@@ -34,8 +45,10 @@ class Timestamp:
     def iso(self) -> str:
         """ISO 8601 UTC with exactly the source's fractional digits, e.g. ...T22:11:58.0911341Z."""
         seconds, frac_ns = divmod(self.ns, _NS)
-        base = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(seconds=seconds)
-        text = base.strftime("%Y-%m-%dT%H:%M:%S")
+        days, second_of_day = divmod(seconds, 86400)
+        hours, rest = divmod(second_of_day, 3600)
+        minutes, secs = divmod(rest, 60)
+        text = f"{_day_text(days)}T{hours:02d}:{minutes:02d}:{secs:02d}"
         if self.digits > 0:
             frac = f"{frac_ns:09d}"[: self.digits]
             text += "." + frac
