@@ -431,3 +431,19 @@ def test_charset_name_with_nul_is_not_a_crash(tmp_path):
     events, ctx = _extract(path, f"/{LOCAL}/Inbox", mail_body_preview=10)
     assert len(events) == 1
     assert events[0].data["subject"]
+
+
+def test_raw_8bit_byte_in_rfc2231_filename_is_not_a_crash(tmp_path):
+    """Fuzzing regression: a raw 8-bit byte inside an RFC 2231 `filename*=` value reached
+    urllib's unquote as a surrogate escape (UnicodeEncodeError)."""
+    raw = (b"From - Tue Apr 01 09:00:00 2025\n"
+           b"From: alice@example.co.jp\nSubject: x\nMIME-Version: 1.0\n"
+           b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nhi\n'
+           b"--B\nContent-Type: application/pdf\n"
+           b"Content-Disposition: attachment; filename*=UTF-8''%E8%A6\xa8.pdf\n\n%PDF\n--B--\n")
+    path = tmp_path / "Inbox"
+    path.write_bytes(raw)
+    events, ctx = _extract(path, f"/{LOCAL}/Inbox")
+    assert len(events) == 1
+    assert events[0].data["attachment_count"] == 1
+    assert events[0].data["attachment_names"][0].endswith(".pdf")

@@ -81,3 +81,78 @@ def test_not_a_hive_and_truncated_hive(tmp_path):
 ])
 def test_hive_type_from_name(name, embedded, kind):
     assert hive_type(name, embedded) == kind
+
+
+def test_damaged_parent_link_costs_no_plugin_its_events(tmp_path):
+    """Fuzzing regression: python-registry's key.path() let struct.error escape when a key's
+    parent link points past the end of the hive, and the plugin reading that key lost all its
+    events (an isolated "registry plugin office_mru: error: unpack_from ..." row)."""
+    import struct
+    from pathlib import Path
+
+    from Registry import Registry
+
+    from triage.extractors import ExtractionContext
+    from triage.extractors.registry import RegistryHive
+    from triage.registry import path_of
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts" / "registry" / \
+        "activity" / "NTUSER.DAT"
+    ctx = ExtractionContext()
+    where = "/Users/alice/NTUSER.DAT"
+    good = [e for e in RegistryHive().extract(LocalFile(str(fixture), path=where), ctx)
+            if e.data["plugin"] == "office_mru"]
+    assert good and ctx.errors == []
+    key_path = good[0].data["key"]
+    key = Registry.Registry(str(fixture)).open(key_path.split("\\", 1)[1])
+    raw = bytearray(fixture.read_bytes())
+    struct.pack_into("<I", raw, key._nkrecord._offset + 0x10, 0x7FFFFFF0)  # parent link
+    damaged = tmp_path / "NTUSER.DAT"
+    damaged.write_bytes(bytes(raw))
+    with pytest.raises(struct.error):
+        Registry.Registry(str(damaged)).open(key_path.split("\\", 1)[1]).path()
+    assert path_of(Registry.Registry(str(damaged)).open(key_path.split("\\", 1)[1])) == \
+        "[damaged parent link]\\" + key_path.rsplit("\\", 1)[1]
+    ctx = ExtractionContext()
+    events = [e for e in RegistryHive().extract(LocalFile(str(damaged), path=where), ctx)
+              if e.data["plugin"] == "office_mru"]
+    assert ctx.errors == []
+    assert len(events) == len(good)
+    damaged_key = "[damaged parent link]\\" + key_path.rsplit("\\", 1)[1]
+    assert damaged_key in {e.data["key"] for e in events}
+
+
+def test_value_data_past_the_end_costs_no_plugin_its_events(tmp_path):
+    """Fuzzing regression: value_bytes() fell back on python-registry's raw_data() outside its
+    guard, so a value whose data cell lies past the end of the hive raised struct.error into
+    the plugin (recent_docs lost every event to one damaged RecentDocs value)."""
+    import struct
+    from pathlib import Path
+
+    from Registry import Registry
+
+    from triage.extractors import ExtractionContext
+    from triage.extractors.registry import RegistryHive
+    from triage.registry import value_bytes
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "artifacts" / "registry" / \
+        "activity" / "NTUSER.DAT"
+    recent = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs"
+    value = next(v for v in Registry.Registry(str(fixture)).open(recent).values()
+                 if v.name() == "1")
+    raw = bytearray(fixture.read_bytes())
+    struct.pack_into("<I", raw, value._vkrecord._offset + 0x8, 0x7FFFFFF0)  # data cell offset
+    struct.pack_into("<I", raw, value._vkrecord._offset + 0xC, 1)  # REG_SZ: read through a cell
+    damaged = tmp_path / "NTUSER.DAT"
+    damaged.write_bytes(bytes(raw))
+    broken = next(v for v in Registry.Registry(str(damaged)).open(recent).values()
+                  if v.name() == "1")
+    with pytest.raises(struct.error):
+        broken.raw_data()
+    assert value_bytes(broken) == b""
+    ctx = ExtractionContext()
+    where = "/Users/alice/NTUSER.DAT"
+    events = [e for e in RegistryHive().extract(LocalFile(str(damaged), path=where), ctx)
+              if e.data["plugin"] == "recent_docs"]
+    assert not [m for m in ctx.errors if "recent_docs" in m]
+    assert events

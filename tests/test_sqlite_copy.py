@@ -42,3 +42,25 @@ def test_not_sqlite_is_an_artifact_error(tmp_path):
     with pytest.raises(ArtifactError, match="not an SQLite 3 database"):
         with open_sqlite_copy(LocalFile(str(junk), path="/History")):
             pass
+
+
+def test_schema_with_invalid_utf8_in_sqlite_error_is_an_artifact_error(tmp_path):
+    """Fuzzing regression: a damaged CREATE statement puts the file's own bytes into SQLite's
+    error message, which Python's sqlite3 cannot decode (UnicodeDecodeError, not DatabaseError)."""
+    from triage.extractors import ExtractionContext
+    from triage.extractors.onedrive import OneDriveSyncEngine
+
+    path = tmp_path / "SyncEngineDatabase.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE od_HydrationData "
+               "(resourceID BLOB PRIMARY KEY, firstHydrationTime INTEGER)")
+    db.commit()
+    db.close()
+    raw = path.read_bytes()
+    assert raw.count(b"KEY, first") == 1
+    path.write_bytes(raw.replace(b"KEY, first", b"KEY\xff\xff\xff\xffirst"))
+    with pytest.raises(ArtifactError, match="malformed database schema"):
+        with open_sqlite_copy(LocalFile(str(path), path="/db")):
+            pass
+    with pytest.raises(ArtifactError, match="damaged SQLite database"):
+        list(OneDriveSyncEngine().extract(LocalFile(str(path), path="/db"), ExtractionContext()))

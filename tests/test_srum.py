@@ -257,3 +257,16 @@ def test_cli_run_on_a_system_drive_folder(cli, tmp_path):
     assert chrome["source"]["path"] == "/Windows/System32/sru/SRUDB.dat"
     assert events[3]["user"] == "bob"  # named through the SOFTWARE hive's ProfileList
     assert tree_digest(evidence) == before
+
+
+def test_column_name_unreadable_in_the_catalog_is_a_warning(tmp_path):
+    """Fuzzing regression: a catalog entry whose name length is absurd (0xFFFF) made
+    pyesedb's column.name raise OSError ("invalid byte stream") out of the extractor."""
+    data = build_srudb(ID_MAP[:1], NETWORK[:1], None, None)
+    assert data.count(b"\r\x00InterfaceLuid") == 2  # the catalog and its backup copy
+    data = data.replace(b"\r\x00InterfaceLuid", b"\xff\xff\xff\xffterfaceLuid")
+    events, ctx = _extract(tmp_path, data)
+    assert len(events) == 1
+    assert events[0].data["bytes_sent"] == 2_147_483_648
+    assert events[0].data["interface_luid"] is None
+    assert any("1 column definition(s) unreadable" in w for w in ctx.warnings)

@@ -39,3 +39,19 @@ def test_run_records_zone_and_refuses_unknown(cli, recycle_tree, tmp_path):
     assert manifest["local_time_zone"] == "Asia/Tokyo"
     bad = cli("run", recycle_tree, "-o", tmp_path / "d", "--source-tz", "Mars/Base")
     assert bad.exit_code == 2 and "unknown time zone 'Mars/Base'" in bad.output
+
+
+def test_broken_zone_list_is_a_definition_error(tmp_path):
+    import pytest
+
+    from triage.artifacts import DefinitionError
+    from triage.timezones import resolve_zone
+
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "windows_zones.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="windows_zones.yaml: expected a mapping"):
+        resolve_zone(None, "Tokyo Standard Time", -540, [str(tmp_path)])
+    (lists / "windows_zones.yaml").write_text("a: [\n", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="not valid YAML"):
+        resolve_zone(None, "Tokyo Standard Time", -540, [str(tmp_path)])

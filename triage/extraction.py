@@ -243,7 +243,9 @@ class Extraction:
                     produced += 1
         except CaseWriteError:
             raise
-        except Exception as exc:  # isolation: one bad file never stops the run
+        except (Exception, ExtractionTimeout, ExtractionMemoryLimit) as exc:  # isolation: one
+            # bad file never stops the run (the limits are BaseExceptions, so that no parser's
+            # own `except Exception` swallows them)
             error = f"{type(exc).__name__}: {exc}" if not str(exc).startswith(type(exc).__name__) \
                 else str(exc)
             if produced:

@@ -18,37 +18,70 @@ import threading
 from typing import Any
 
 
-class ExtractionTimeout(Exception):
-    """One extractor call ran past its time limit (--file-timeout)."""
+class ExtractionTimeout(BaseException):
+    """One extractor call ran past its time limit (--file-timeout). A BaseException, like
+    KeyboardInterrupt, so that a parser's own `except Exception` cannot swallow it."""
 
 
-class ExtractionMemoryLimit(Exception):
-    """One extractor call grew the process's memory past its limit (--file-memory)."""
+class ExtractionMemoryLimit(BaseException):
+    """One extractor call grew the process's memory past its limit (--file-memory); a
+    BaseException for the same reason."""
 
 
 def _on_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-class Deadline:
-    """Bounds one call in time (SIGALRM)."""
+class _Armed:
+    """The guard whose signal is expected now, per signal. The handlers are installed once
+    and never removed: a signal that arrives just after a guard ended (the timer fired, or the
+    watchdog signalled, as the call finished) then finds no guard and is ignored, instead of
+    meeting the default action, which would end the process."""
 
-    def __init__(self, seconds: float):
+    current: dict[int, Any] = {}
+    installed: set[int] = set()
+
+    @classmethod
+    def arm(cls, signum: int, guard: Any) -> None:
+        if signum not in cls.installed:
+            signal.signal(signum, cls._handle)
+            cls.installed.add(signum)
+        cls.current[signum] = guard
+
+    @classmethod
+    def disarm(cls, signum: int) -> None:
+        cls.current.pop(signum, None)
+
+    @classmethod
+    def _handle(cls, signum: int, frame: Any) -> None:
+        guard = cls.current.get(signum)
+        if guard is not None:
+            guard.fire()
+
+
+class Deadline:
+    """Bounds one call in time (SIGALRM): raises `error(message)` when the time is up."""
+
+    def __init__(self, seconds: float, error: type[BaseException] = ExtractionTimeout,
+                 message: str = "gave up after {seconds:g} s (--file-timeout)"):
         self.seconds = seconds
+        self.error, self.message = error, message
         self.active = seconds > 0 and _on_main_thread() and hasattr(signal, "setitimer")
+
+    def fire(self) -> None:
+        _Armed.disarm(signal.SIGALRM)
+        raise self.error(self.message.format(seconds=self.seconds))
 
     def __enter__(self) -> "Deadline":
         if self.active:
-            def _raise(signum: int, frame: Any) -> None:
-                raise ExtractionTimeout(f"gave up after {self.seconds:g} s (--file-timeout)")
-            self._old = signal.signal(signal.SIGALRM, _raise)
+            _Armed.arm(signal.SIGALRM, self)
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self.active:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._old)
+            _Armed.disarm(signal.SIGALRM)
 
 
 _STATM = "/proc/self/statm"
@@ -74,21 +107,21 @@ class MemoryGuard:
                        and resident_bytes() is not None)
         self.peak_growth = 0
 
+    def fire(self) -> None:
+        if self._tripped:
+            self._tripped = False  # raise once per trip
+            _Armed.disarm(signal.SIGUSR1)
+            raise ExtractionMemoryLimit(
+                f"gave up: memory grew by more than {self.limit // (1024 * 1024)} MiB "
+                "(--file-memory)")
+
     def __enter__(self) -> "MemoryGuard":
         if not self.active:
             return self
         self._baseline = resident_bytes() or 0
         self._stop = threading.Event()
         self._tripped = False
-
-        def _raise(signum: int, frame: Any) -> None:
-            if self._tripped:
-                self._tripped = False  # raise once per trip
-                raise ExtractionMemoryLimit(
-                    f"gave up: memory grew by more than {self.limit // (1024 * 1024)} MiB "
-                    "(--file-memory)")
-
-        self._old = signal.signal(signal.SIGUSR1, _raise)
+        _Armed.arm(signal.SIGUSR1, self)
         target = threading.main_thread().ident
         self._watch = threading.Thread(target=self._run, args=(target,), daemon=True,
                                        name="triage-memory-guard")
@@ -112,4 +145,4 @@ class MemoryGuard:
             self._stop.set()
             self._watch.join()
             self._tripped = False
-            signal.signal(signal.SIGUSR1, self._old)
+            _Armed.disarm(signal.SIGUSR1)

@@ -14,18 +14,24 @@ import os
 import zoneinfo
 from typing import Iterable
 
-import yaml
-
+from triage.datalists import read_yaml
 from triage.model import Timestamp, from_datetime
 
 
 def load_windows_zones(definition_dirs: Iterable[str]) -> dict[str, str]:
+    """Windows zone key name -> IANA name, from every `lists/windows_zones.yaml` (later folders
+    override). A list that is not valid YAML or not a mapping is a DefinitionError naming it."""
+    from triage.artifacts import DefinitionError
+
     mapping: dict[str, str] = {}
     for folder in definition_dirs:
         path = os.path.join(folder, "lists", "windows_zones.yaml")
         if os.path.isfile(path):
-            with open(path, encoding="utf-8") as handle:
-                mapping.update({str(k): str(v) for k, v in (yaml.safe_load(handle) or {}).items()})
+            content = read_yaml(path, DefinitionError) or {}
+            if not isinstance(content, dict):
+                raise DefinitionError(f"{path}: expected a mapping of Windows zone names to "
+                                      "IANA zone names")
+            mapping.update({str(k): str(v) for k, v in content.items()})
     return mapping
 
 

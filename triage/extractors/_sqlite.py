@@ -23,6 +23,17 @@ from triage.model import ArtifactError, Event, Timestamp
 
 COMPANIONS = ("-wal", "-journal")
 _CHUNK = 1 << 20
+# Python's sqlite3 decodes SQLite's error messages as UTF-8, and a damaged schema puts the
+# database's own bytes into the message ('malformed database schema (x\xff...)'): opening such
+# a file raises UnicodeDecodeError, not DatabaseError.
+OPEN_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
+
+
+def error_text(exc: BaseException) -> str:
+    """SQLite's message, also when Python could not decode it (see OPEN_ERRORS)."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        return exc.object.decode("utf-8", "replace")
+    return str(exc)
 
 
 def _copy(f: EvidenceFile, target: str) -> None:
@@ -56,8 +67,8 @@ def open_sqlite_copy(f: EvidenceFile) -> Iterator[tuple[sqlite3.Connection, list
             db = sqlite3.connect(f"file:{main}?mode=rw", uri=True)
             db.row_factory = sqlite3.Row
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        except OPEN_ERRORS as exc:
+            raise ArtifactError(f"damaged SQLite database: {error_text(exc)}") from None
         try:
             yield db, copied
         finally:
@@ -202,8 +213,8 @@ def open_artifact_db(f: EvidenceFile, ctx: ExtractionContext) -> Iterator[tuple[
         check_wal(f, ctx)
         try:
             tables = schema(db)
-        except sqlite3.DatabaseError as exc:
-            raise ArtifactError(f"damaged SQLite database: {exc}") from None
+        except OPEN_ERRORS as exc:
+            raise ArtifactError(f"damaged SQLite database: {error_text(exc)}") from None
         yield db, tables
 
 

@@ -227,7 +227,8 @@ def parse_params(raw: str) -> dict[str, str]:
             if is_ext:
                 if index == min(segments) and value.count("'") >= 2:
                     charset, _, value = value.split("'", 2)
-                data += urllib.parse.unquote_to_bytes(value)
+                # raw 8-bit bytes in the value come from the parser as surrogate escapes
+                data += urllib.parse.unquote_to_bytes(value.encode("utf-8", "surrogateescape"))
             else:
                 data += _fix_8bit(value).encode("utf-8")
         result[base] = decode_bytes(bytes(data), charset or "utf-8")

@@ -92,6 +92,7 @@ _FIXED_FORMATS = {1: "<B", 2: "<B", 3: "<h", 4: "<i", 5: "<q", 6: "<f", 7: "<d",
 _TEXT_TYPES = (10, 12)
 _BINARY_TYPES = (9, 11)
 _GUID_TYPE = 16
+_UNKNOWN_TYPE = 0  # a column whose catalog entry cannot be read: its value is kept as bytes
 
 
 def libyal_reason(exc: BaseException) -> str:
@@ -215,12 +216,25 @@ class RowReader:
     def __init__(self, table: Any) -> None:
         self.table = table
         self.columns: list[tuple[str, int]] = []
-        for index in range(table.get_number_of_columns()):
-            column = table.get_column(index)
-            self.columns.append((column.name or f"column{index}", column.type))
         self.bad_values = 0
         self.bad_records = 0
+        self.bad_columns = 0
         self.failure: str | None = None
+        try:
+            count = table.get_number_of_columns()
+        except (OSError, ValueError, MemoryError) as exc:
+            self.failure = libyal_reason(exc)
+            return
+        for index in range(count):  # a column's position in `columns` is its index
+            name, ctype = None, _UNKNOWN_TYPE
+            try:
+                column = table.get_column(index)
+                ctype = column.type
+                name = column.name
+            except (OSError, ValueError, MemoryError):
+                # a damaged catalog entry, e.g. a name length past its data: not valid UTF-8
+                self.bad_columns += 1
+            self.columns.append((name or f"column{index}", ctype))
 
     def value(self, record: Any, index: int, ctype: int) -> Any:
         try:
@@ -267,6 +281,8 @@ class RowReader:
         return number
 
     def rows(self, limit: int = MAX_RECORDS) -> Iterator[dict[str, Any]]:
+        if self.failure:
+            return
         try:
             count = self.table.get_number_of_records()
         except (OSError, ValueError, MemoryError) as exc:
@@ -291,6 +307,9 @@ class RowReader:
             ctx.error(f"table {name}: {self.bad_records} record(s) could not be read")
         if self.bad_values:
             ctx.warn(f"table {name}: {self.bad_values} value(s) could not be read")
+        if self.bad_columns:
+            ctx.warn(f"table {name}: {self.bad_columns} column definition(s) unreadable in the "
+                     "catalog: read under a column<N> name, not as the column they are")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,38 @@ def key_time(key: Any) -> Timestamp | None:
         return None
 
 
+MAX_PATH_DEPTH = 512  # deeper parent chains are damage
+
+
+def path_of(key: Any) -> str:
+    """A key's full path, as python-registry's `path()` gives it, also in a damaged hive.
+
+    python-registry climbs the parent links and lets struct.error escape when one points past
+    the end of the hive (it only expects its own ParseException), so one damaged link would
+    cost a plugin all its events. Here the climb stops at the damage and the path starts with
+    "[damaged parent link]"."""
+    try:
+        return key.path()
+    except Exception:  # noqa: BLE001 - whatever the library raises on a bad link
+        pass
+    names: list[str] = []
+    record = getattr(key, "_nkrecord", None)
+    seen: set[int] = set()
+    try:
+        while record is not None and len(names) < MAX_PATH_DEPTH:
+            names.append(record.name())
+            if record.is_root():
+                break
+            seen.add(record._offset)
+            record = record.parent_key()
+            if record._offset in seen:
+                names.append("[path cycle]")
+                break
+    except Exception:  # noqa: BLE001 - the damaged link: keep what was read below it
+        names.append("[damaged parent link]")
+    return "\\".join(reversed(names)) or "[unreadable key]"
+
+
 def value_or(key: Any, name: str, default: Any = None) -> Any:
     """A value's data, or `default` when the value is missing or unreadable."""
     try:
@@ -58,6 +90,7 @@ def value_bytes(value: Any) -> bytes:
     python-registry reads FILETIME (0x10) and QWORD typed data with a fixed or unbounded length
     and so returns garbage for a value that is too short; the vk record is read directly here:
     data of 4 bytes or less sits in the record itself, longer data in the cell it points to.
+    Empty when the data cannot be read at all (a damaged hive).
     """
     try:
         vk = value._vkrecord
@@ -71,7 +104,10 @@ def value_bytes(value: Any) -> bytes:
             return bytes(vk._buf[cell + 4:cell + 4 + min(length, max(room, 0))])
     except Exception:
         pass
-    return bytes(value.raw_data() or b"")
+    try:
+        return bytes(value.raw_data() or b"")
+    except Exception:  # noqa: BLE001 - its data cell lies past the end of a damaged hive
+        return b""
 
 
 def text_value(key: Any, name: str, ctx: ExtractionContext) -> str | None:
@@ -82,11 +118,11 @@ def text_value(key: Any, name: str, ctx: ExtractionContext) -> str | None:
     try:
         data = value.value()
     except Exception as exc:
-        ctx.warn(f"{key.path()}: value {name} unreadable ({type(exc).__name__}): skipped")
+        ctx.warn(f"{path_of(key)}: value {name} unreadable ({type(exc).__name__}): skipped")
         return None
     if isinstance(data, str):
         return data.rstrip("\x00") or None
-    ctx.warn(f"{key.path()}: value {name} is {value.value_type_str()}, not a string: skipped")
+    ctx.warn(f"{path_of(key)}: value {name} is {value.value_type_str()}, not a string: skipped")
     return None
 
 
@@ -98,12 +134,12 @@ def strings_value(key: Any, name: str, ctx: ExtractionContext) -> list[str]:
     try:
         data = value.value()
     except Exception as exc:
-        ctx.warn(f"{key.path()}: value {name} unreadable ({type(exc).__name__}): skipped")
+        ctx.warn(f"{path_of(key)}: value {name} unreadable ({type(exc).__name__}): skipped")
         return []
     if isinstance(data, str):
         data = [data]
     if not isinstance(data, list):
-        ctx.warn(f"{key.path()}: value {name} is {value.value_type_str()}, not strings: skipped")
+        ctx.warn(f"{path_of(key)}: value {name} is {value.value_type_str()}, not strings: skipped")
         return []
     return [s for s in data if isinstance(s, str) and s]
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.model import Timestamp, filetime, from_datetime
-from triage.registry import key_time
+from triage.registry import key_time, path_of
 
 # Shell folder CLSIDs and known folders seen as items in shell item lists (display names).
 SHELL_FOLDERS: dict[str, str] = {
@@ -275,20 +275,20 @@ def mru_ex_entries(key: Any, warn: Any, what: str) -> list[tuple[int | None, str
             if value.name().isdigit():
                 names[int(value.name())] = value.name()
     except Exception as exc:
-        _warn(warn, f"{what} {key.path()}: values unreadable ({exc})")
+        _warn(warn, f"{what} {path_of(key)}: values unreadable ({exc})")
         return []
     try:
         raw = key.value("MRUListEx").raw_data()
     except Exception:
         raw = None
     if raw is None and names:
-        _warn(warn, f"{what} {key.path()}: no MRUListEx value; order unknown")
+        _warn(warn, f"{what} {path_of(key)}: no MRUListEx value; order unknown")
     elif raw is not None and (len(raw) % 4 or raw[-4:] != b"\xff\xff\xff\xff"):
-        _warn(warn, f"{what} {key.path()}: MRUListEx of {len(raw)} bytes is malformed")
+        _warn(warn, f"{what} {path_of(key)}: MRUListEx of {len(raw)} bytes is malformed")
     listed = mru_list_ex(raw)
     missing = [n for n in listed if n not in names]
     if missing:
-        _warn(warn, f"{what} {key.path()}: MRUListEx names absent value(s) "
+        _warn(warn, f"{what} {path_of(key)}: MRUListEx names absent value(s) "
                     f"{', '.join(map(str, missing))}")
     order = list(dict.fromkeys(n for n in listed if n in names))
     out: list[tuple[int | None, str]] = [(pos, names[n]) for pos, n in enumerate(order)]
@@ -305,17 +305,17 @@ def mru_entries(key: Any, warn: Any, what: str) -> list[tuple[int | None, str]]:
             if len(value.name()) == 1:
                 names[value.name().lower()] = value.name()
     except Exception as exc:
-        _warn(warn, f"{what} {key.path()}: values unreadable ({exc})")
+        _warn(warn, f"{what} {path_of(key)}: values unreadable ({exc})")
         return []
     try:
         listed = key.value("MRUList").value()
     except Exception:
         listed = None
     if listed is None and names:
-        _warn(warn, f"{what} {key.path()}: no MRUList value; order unknown")
+        _warn(warn, f"{what} {path_of(key)}: no MRUList value; order unknown")
     missing = [c for c in mru_list(listed) if c.lower() not in names]
     if missing:
-        _warn(warn, f"{what} {key.path()}: MRUList names absent value(s) {''.join(missing)}")
+        _warn(warn, f"{what} {path_of(key)}: MRUList names absent value(s) {''.join(missing)}")
     order = list(dict.fromkeys(c.lower() for c in mru_list(listed) if c.lower() in names))
     out: list[tuple[int | None, str]] = [(pos, names[c]) for pos, c in enumerate(order)]
     out += [(None, names[c]) for c in sorted(set(names) - set(order))]
@@ -330,7 +330,7 @@ def numbered_string_values(key: Any, prefix: str, warn: Any,
     try:
         values = list(key.values())
     except Exception as exc:
-        _warn(warn, f"{what} {key.path()}: values unreadable ({exc})")
+        _warn(warn, f"{what} {path_of(key)}: values unreadable ({exc})")
         return []
     for value in values:
         name = value.name()
@@ -341,7 +341,7 @@ def numbered_string_values(key: Any, prefix: str, warn: Any,
         except Exception:
             text = None
         if not isinstance(text, str):
-            _warn(warn, f"{what} {key.path()}: value {name!r} is not a string: skipped")
+            _warn(warn, f"{what} {path_of(key)}: value {name!r} is not a string: skipped")
             continue
         found.append((int(name[len(prefix):]), name, text))
     return sorted(found)

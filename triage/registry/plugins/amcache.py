@@ -43,7 +43,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, Timestamp, filetime, from_datetime, posix
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin
 
 MAX_KEYS = 200_000
 _SHA1 = re.compile(r"^(?:0000)?([0-9a-fA-F]{40})$")
@@ -149,14 +149,14 @@ class Amcache(RegistryPlugin):
             parent = hive.key(name)
             if parent is None:
                 continue
-            for key, key_path in _subkeys(hive, parent, parent.path(), ctx):
+            for key, key_path in _subkeys(hive, parent, path_of(parent), ctx):
                 try:
                     yield from handler(key, key_path, ctx)
                 except Exception as exc:  # one bad entry must not cost the others
                     ctx.warn(f"{key_path}: entry skipped ({type(exc).__name__}: {exc})")
         files = hive.key("Root\\File")
         if files is not None:
-            for volume, volume_path in _subkeys(hive, files, files.path(), ctx):
+            for volume, volume_path in _subkeys(hive, files, path_of(files), ctx):
                 for key, key_path in _subkeys(hive, volume, volume_path, ctx):
                     try:
                         yield from self._file(key, key_path, volume.name(), ctx)

@@ -22,7 +22,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
 
 _LAYOUTS = ("Services\\bam\\State\\UserSettings", "Services\\bam\\UserSettings",
             "Services\\dam\\State\\UserSettings", "Services\\dam\\UserSettings")
@@ -53,7 +53,7 @@ class BackgroundActivityModerator(RegistryPlugin):
     def _sid(sid_key, service: str, control_set: str, ctx: ExtractionContext) -> Iterator[Event]:
         sid = sid_key.name()
         user = ctx.user_for_sid(sid)
-        key_path = sid_key.path()
+        key_path = path_of(sid_key)
         try:
             values = list(sid_key.values())
         except Exception as exc:

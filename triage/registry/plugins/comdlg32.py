@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin, value_or
+from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin, value_or
 from triage.registry.shell_items import (decode_pidl, mru_entries, mru_ex_entries, mru_time,
                                          read_utf16z)
 
@@ -66,12 +66,12 @@ class ComDlg32(RegistryPlugin):
         for position, value_name in mru_ex_entries(key, ctx.warn, f"ComDlg32 {list_name}"):
             raw = raw_value(key, value_name)
             if not raw:
-                ctx.warn(f"ComDlg32 {key.path()}: value {value_name} empty or unreadable")
+                ctx.warn(f"ComDlg32 {path_of(key)}: value {value_name} empty or unreadable")
                 continue
             try:
                 facts, message = decode(raw, extension)
             except Exception as exc:
-                ctx.warn(f"ComDlg32 {key.path()}: value {value_name} skipped "
+                ctx.warn(f"ComDlg32 {path_of(key)}: value {value_name} skipped "
                          f"({type(exc).__name__}: {exc})")
                 continue
             yield self._event(key, list_name, position, value_name, facts, message, extension)
@@ -100,14 +100,14 @@ class ComDlg32(RegistryPlugin):
             if list_name == "OpenSaveMRU":
                 path = value_or(key, value_name)
                 if not isinstance(path, str):
-                    ctx.warn(f"ComDlg32 {key.path()}: value {value_name} is not a string")
+                    ctx.warn(f"ComDlg32 {path_of(key)}: value {value_name} is not a string")
                     continue
                 facts = {"path": path}
                 message = f"Open/Save dialog ({extension}): {path}"
             else:
                 raw = raw_value(key, value_name)
                 if not raw:
-                    ctx.warn(f"ComDlg32 {key.path()}: value {value_name} empty or unreadable")
+                    ctx.warn(f"ComDlg32 {path_of(key)}: value {value_name} empty or unreadable")
                     continue
                 program, after = read_utf16z(raw, 0)
                 folder, _ = read_utf16z(raw, after)
@@ -126,7 +126,7 @@ class ComDlg32(RegistryPlugin):
         else:
             message += f" (MRU position {position}; no time recorded)"
         data = {"list": list_name, **facts, "mru_position": position, "value": value_name,
-                "key": key.path()}
+                "key": path_of(key)}
         if extension is not None:
             data["extension"] = extension
         return Event(when, desc, message, data)

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin
 from triage.registry import value_bytes
 from triage.usb_ids import parse_device_path
 
@@ -98,7 +98,7 @@ class MountedDevices(RegistryPlugin):
         try:
             values = list(key.values())
         except Exception as exc:
-            ctx.warn(f"{key.path()}: values unreadable ({type(exc).__name__}: {exc})")
+            ctx.warn(f"{path_of(key)}: values unreadable ({type(exc).__name__}: {exc})")
             return
         for value in values:
             try:
@@ -106,13 +106,13 @@ class MountedDevices(RegistryPlugin):
                 raw = value_bytes(value)
                 info = decode_mount_data(raw)
             except Exception as exc:  # one bad value never costs the others
-                ctx.warn(f"{key.path()}: a value is unreadable ({type(exc).__name__}: {exc})")
+                ctx.warn(f"{path_of(key)}: a value is unreadable ({type(exc).__name__}: {exc})")
                 continue
             if value.value_type() != 3:  # REG_BINARY
-                ctx.warn(f"{key.path()}: value {name} is {value.value_type_str()}, "
+                ctx.warn(f"{path_of(key)}: value {name} is {value.value_type_str()}, "
                          "not REG_BINARY: decoded anyway")
             if info["kind"] == "unknown":
-                ctx.warn(f"{key.path()}: value {name}: unrecognised data of {len(raw)} bytes")
+                ctx.warn(f"{path_of(key)}: value {name}: unrecognised data of {len(raw)} bytes")
             entries.append((name, raw, info))
         by_data: dict[bytes, list[str]] = {}
         for name, raw, _ in entries:
@@ -128,7 +128,7 @@ class MountedDevices(RegistryPlugin):
             elif "volume_guid" in point:
                 data["drive_letters"] = sorted(o["drive_letter"] for o in others
                                                if "drive_letter" in o)
-            data["key"] = key.path()
+            data["key"] = path_of(key)
             yield Event(when, "Key Last Written",
                         f"Mounted device {name}: {_describe(info)} (the time is the "
                         "MountedDevices key's last write, shared by all its values)", data)

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin
 from triage.registry import subkey, subkeys, text_value
 
 MOUNTPOINTS2 = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\MountPoints2"
@@ -69,7 +69,7 @@ class MountPoints2(RegistryPlugin):
             try:
                 yield self._event(key, info, ctx)
             except Exception as exc:  # one bad entry never costs the others
-                ctx.warn(f"{key.path()}: unreadable ({type(exc).__name__}: {exc})")
+                ctx.warn(f"{path_of(key)}: unreadable ({type(exc).__name__}: {exc})")
 
     @staticmethod
     def _event(key: Any, info: dict[str, Any], ctx: ExtractionContext) -> Event:
@@ -78,7 +78,7 @@ class MountPoints2(RegistryPlugin):
             text = text_value(key, value, ctx)
             if text is not None:
                 data[field] = text
-        data["key"] = key.path()
+        data["key"] = path_of(key)
         kind = info["kind"]
         if kind.startswith("volume"):
             what = f"volume {info['volume_guid']}"

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin, value_or
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin, value_or
 from triage.registry.shell_items import mru_note, mru_entries, mru_time
 
 MAP_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Map Network Drive MRU"
@@ -37,7 +37,7 @@ class NetworkDrives(RegistryPlugin):
         for drive in hive.subkeys("Network"):
             remote = value_or(drive, "RemotePath")
             if not isinstance(remote, str):
-                ctx.warn(f"Network drive {drive.path()}: no RemotePath string")
+                ctx.warn(f"Network drive {path_of(drive)}: no RemotePath string")
                 remote = None if remote is None else str(remote)
             user_name = value_or(drive, "UserName")
             letter = drive.name().upper()
@@ -49,17 +49,17 @@ class NetworkDrives(RegistryPlugin):
                          "provider_name": value_or(drive, "ProviderName"),
                          "connection_type": value_or(drive, "ConnectionType"),
                          "provider_type": value_or(drive, "ProviderType"),
-                         "defer_flags": value_or(drive, "DeferFlags"), "key": drive.path()})
+                         "defer_flags": value_or(drive, "DeferFlags"), "key": path_of(drive)})
         key = hive.key(MAP_MRU)
         if key is None:
             return
         for position, letter in mru_entries(key, ctx.warn, "Map Network Drive MRU"):
             path = value_or(key, letter)
             if not isinstance(path, str):
-                ctx.warn(f"Map Network Drive MRU {key.path()}: value {letter!r} is not a string")
+                ctx.warn(f"Map Network Drive MRU {path_of(key)}: value {letter!r} is not a string")
                 continue
             when, desc = mru_time(key, position)
             note = mru_note(position)
             yield Event(when, desc, f"Map Network Drive dialog: {path} ({note})",
                         {"remote_path": path, "mru_position": position, "value": letter,
-                         "key": key.path()})
+                         "key": path_of(key)})

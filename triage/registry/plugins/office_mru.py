@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
 from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 OFFICE = "Software\\Microsoft\\Office"
@@ -77,12 +77,12 @@ class OfficeMRU(RegistryPlugin):
                 stamp = fields.get("T")
                 opened = filetime(int(stamp, 16)) if stamp else None
             except (ValueError, AttributeError, OverflowError) as exc:
-                ctx.warn(f"Office MRU {key.path()}: value {name!r} unreadable ({exc})")
+                ctx.warn(f"Office MRU {path_of(key)}: value {name!r} unreadable ({exc})")
                 continue
             position = number - 1
             data = {"path": path, "application": app, "office_version": version,
                     "list": list_name, "identity": identity, "mru_position": position,
-                    "flags": fields.get("F"), "value": name, "raw": text, "key": key.path()}
+                    "flags": fields.get("F"), "value": name, "raw": text, "key": path_of(key)}
             what = "folder" if list_name == "Place MRU" else "document"
             if opened is not None:
                 yield Event(opened, "Last Opened", f"{app} {version} opened {what} {path}", data)

@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin, value_or
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin, value_or
 from triage.registry import find_value, text_value, value_bytes
 from triage.usb_ids import parse_device_path
 
@@ -67,12 +67,12 @@ class PortableDevices(RegistryPlugin):
             try:
                 yield self._device(key, ctx)
             except Exception as exc:  # one bad entry never costs the others
-                ctx.warn(f"{key.path()}: unreadable ({type(exc).__name__}: {exc})")
+                ctx.warn(f"{path_of(key)}: unreadable ({type(exc).__name__}: {exc})")
         for key in hive.subkeys(EMDMGMT):
             try:
                 yield self._emdmgmt(key, ctx)
             except Exception as exc:
-                ctx.warn(f"{key.path()}: unreadable ({type(exc).__name__}: {exc})")
+                ctx.warn(f"{path_of(key)}: unreadable ({type(exc).__name__}: {exc})")
 
     @staticmethod
     def _device(key: Any, ctx: ExtractionContext) -> Event:
@@ -84,7 +84,7 @@ class PortableDevices(RegistryPlugin):
             ident.get("bus") or "", "other")
         friendly = text_value(key, "FriendlyName", ctx)
         data = {"source": "Windows Portable Devices", "device_id": device_id,
-                "friendly_name": friendly, "device_kind": kind, **ident, "key": key.path()}
+                "friendly_name": friendly, "device_kind": kind, **ident, "key": path_of(key)}
         what = " ".join(p for p in (ident.get("vendor"), ident.get("product")) if p) or (
             f"VID_{ident['vid']}&PID_{ident['pid']}" if ident.get("vid") else device_id)
         serial = f" serial {ident['serial']}" if ident.get("serial") else ""
@@ -96,7 +96,7 @@ class PortableDevices(RegistryPlugin):
     def _emdmgmt(key: Any, ctx: ExtractionContext) -> Event:
         info = parse_emdmgmt_name(key.name())
         if info["volume_serial"] is None:
-            ctx.warn(f"{key.path()}: no decimal volume serial after the last '_' of the name")
+            ctx.warn(f"{path_of(key)}: no decimal volume serial after the last '_' of the name")
         status = value_or(key, "DeviceStatus")
         tested_value = find_value(key, "LastTestedTime")
         tested = value_bytes(tested_value) if tested_value is not None else None
@@ -105,10 +105,10 @@ class PortableDevices(RegistryPlugin):
             stamp = filetime(struct.unpack_from("<Q", tested)[0])
             tested_at = stamp.iso() if stamp else None
         elif tested is not None:
-            ctx.warn(f"{key.path()}: LastTestedTime of {len(tested)} bytes (too short): ignored")
+            ctx.warn(f"{path_of(key)}: LastTestedTime of {len(tested)} bytes (too short): ignored")
         data = {"source": "EMDMgmt", **info,
                 "device_status": status if isinstance(status, int) else None,
-                "last_tested_time": tested_at, "key": key.path()}
+                "last_tested_time": tested_at, "key": path_of(key)}
         what = " ".join(p for p in (info.get("vendor"), info.get("product")) if p) or \
             info["device_path"] or key.name()
         serial = f"volume serial {info['volume_serial']}" if info["volume_serial"] \

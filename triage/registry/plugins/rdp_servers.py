@@ -21,8 +21,8 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import (HiveView, RegistryPlugin, key_time, raw_value, register_plugin,
-                             value_or)
+from triage.registry import (HiveView, RegistryPlugin, key_time, path_of, raw_value,
+                             register_plugin, value_or)
 from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TSC = "Software\\Microsoft\\Terminal Server Client"
@@ -38,14 +38,14 @@ class RdpServers(RegistryPlugin):
         for server in hive.subkeys(f"{TSC}\\Servers"):
             hint = value_or(server, "UsernameHint")
             if hint is not None and not isinstance(hint, str):
-                ctx.warn(f"RDP {server.path()}: UsernameHint is not a string")
+                ctx.warn(f"RDP {path_of(server)}: UsernameHint is not a string")
                 hint = None
             cert = raw_value(server, "CertHash")
             yield Event(key_time(server), "Last Connected (key written)",
                         f"Remote Desktop connection to {server.name()}"
                         + (f" as {hint}" if hint else ""),
                         {"server": server.name(), "username_hint": hint,
-                         "cert_hash": cert.hex() if cert else None, "key": server.path()})
+                         "cert_hash": cert.hex() if cert else None, "key": path_of(server)})
         default = hive.key(f"{TSC}\\Default")
         if default is None:
             return
@@ -54,4 +54,4 @@ class RdpServers(RegistryPlugin):
             note = mru_note(number)
             yield Event(when, desc, f"Remote Desktop dialog history: {host} ({note})",
                         {"server": host, "mru_position": number, "value": name,
-                         "key": default.path()})
+                         "key": path_of(default)})

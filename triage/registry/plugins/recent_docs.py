@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
 from triage.registry.shell_items import mru_ex_entries, mru_time, parse_id_list, read_utf16z
 
 RECENT_DOCS = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs"
@@ -40,12 +40,12 @@ class RecentDocs(RegistryPlugin):
             for position, value_name in mru_ex_entries(key, ctx.warn, "RecentDocs"):
                 raw = raw_value(key, value_name)
                 if not raw:
-                    ctx.warn(f"RecentDocs {key.path()}: value {value_name} empty or unreadable")
+                    ctx.warn(f"RecentDocs {path_of(key)}: value {value_name} empty or unreadable")
                     continue
                 try:
                     yield self._event(key, extension, position, value_name, raw)
                 except Exception as exc:
-                    ctx.warn(f"RecentDocs {key.path()}: value {value_name} skipped "
+                    ctx.warn(f"RecentDocs {path_of(key)}: value {value_name} skipped "
                              f"({type(exc).__name__}: {exc})")
 
     @staticmethod
@@ -64,4 +64,4 @@ class RecentDocs(RegistryPlugin):
             message = f"{where}: {name} (MRU position {position}; no time recorded)"
         return Event(when, desc, message,
                      {"name": name, "lnk_name": lnk_name, "extension": extension,
-                      "mru_position": position, "value": value_name, "key": key.path()})
+                      "mru_position": position, "value": value_name, "key": path_of(key)})

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, register_plugin, value_or
+from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin, value_or
 from triage.registry.shell_items import mru_note, mru_entries, mru_time
 
 RUN_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RunMRU"
@@ -35,11 +35,11 @@ class RunMRU(RegistryPlugin):
         for position, letter in mru_entries(key, ctx.warn, "RunMRU"):
             text = value_or(key, letter)
             if not isinstance(text, str):
-                ctx.warn(f"RunMRU {key.path()}: value {letter!r} is not a string: skipped")
+                ctx.warn(f"RunMRU {path_of(key)}: value {letter!r} is not a string: skipped")
                 continue
             command = text[:-2] if text.endswith("\\1") else text
             when, desc = mru_time(key, position)
             note = mru_note(position)
             yield Event(when, desc, f"Run dialog: {command} ({note})",
                         {"command": command, "mru_position": position, "value": letter,
-                         "key": key.path()})
+                         "key": path_of(key)})

@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, key_time, raw_value, register_plugin
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, raw_value, register_plugin
 
 USERS = "SAM\\Domains\\Account\\Users"
 
@@ -112,7 +112,7 @@ class SamUsers(RegistryPlugin):
             try:
                 yield from self._user(user_key, names, ctx)
             except Exception as exc:  # one damaged account must not cost the others
-                ctx.warn(f"SAM user {user_key.path()}: skipped ({type(exc).__name__}: {exc})")
+                ctx.warn(f"SAM user {path_of(user_key)}: skipped ({type(exc).__name__}: {exc})")
 
     @staticmethod
     def _names_by_rid(hive: HiveView, ctx: ExtractionContext) -> dict[int, Any]:
@@ -124,12 +124,12 @@ class SamUsers(RegistryPlugin):
                 if values:
                     found[values[0].value_type()] = key
             except Exception as exc:
-                ctx.warn(f"SAM {key.path()}: RID unreadable ({exc})")
+                ctx.warn(f"SAM {path_of(key)}: RID unreadable ({exc})")
         return found
 
     def _user(self, user_key: Any, names: dict[int, Any],
               ctx: ExtractionContext) -> Iterator[Event]:
-        where = f"SAM user {user_key.path()}"
+        where = f"SAM user {path_of(user_key)}"
         raw_f, raw_v = raw_value(user_key, "F"), raw_value(user_key, "V")
         f: dict[str, Any] | None = None
         if raw_f is None:
@@ -163,8 +163,8 @@ class SamUsers(RegistryPlugin):
                                            "disabled", "login_count", "failed_login_count")})
         data.update({"password_hint": hint.decode("utf-16-le", "replace").rstrip("\x00")
                      if hint else None,
-                     "key": user_key.path(),
-                     "names_key": names_key.path() if names_key is not None else None,
+                     "key": path_of(user_key),
+                     "names_key": path_of(names_key) if names_key is not None else None,
                      "user_key_last_written": key_time(user_key)})
         who = f"{username or '(name unknown)'} (RID {rid})"
         emitted = False

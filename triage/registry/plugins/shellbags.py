@@ -38,7 +38,7 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, Timestamp
-from triage.registry import HiveView, RegistryPlugin, key_time, register_plugin
+from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin
 from triage.registry.shellbag_items import ShellItem, join_path, parse_item_list
 
 MAX_DEPTH = 64
@@ -125,7 +125,7 @@ class ShellBags(RegistryPlugin):
     def _walk(self, root: Any, root_path: str, ctx: ExtractionContext) -> Iterator[Event]:
         # Key paths are built while descending: python-registry's key.path() walks every
         # parent cell and costs O(depth) lookups per call.
-        base = root.path()
+        base = path_of(root)
         stack: list[tuple[Any, str, _Pending | None, int]] = [(root, base, None, 0)]
         seen = 0
         while stack:

@@ -50,7 +50,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, Timestamp, filetime
-from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
 
 MAX_ENTRIES = 65536  # Windows keeps at most 1024 (96 on XP); a larger count is damage
 CSRSS_EXECUTED = 0x2
@@ -304,7 +304,7 @@ class ShimCache(RegistryPlugin):
     @staticmethod
     def _entries(key, raw: bytes, control_set: str, is_current: bool,
                  ctx: ExtractionContext) -> Iterator[Event]:
-        key_path = key.path()
+        key_path = path_of(key)
         problems: list[str] = []
         try:
             kind, entries = parse_cache(raw, problems)

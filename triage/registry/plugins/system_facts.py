@@ -13,7 +13,8 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, posix
 from triage.sysinfo import volume_path
-from triage.registry import HiveView, RegistryPlugin, filetime_value, key_time, register_plugin, value_or
+from triage.registry import (HiveView, RegistryPlugin, filetime_value, key_time, path_of,
+                             register_plugin, value_or)
 
 
 def _signed(value: object) -> int | None:
@@ -39,7 +40,7 @@ class SystemFacts(RegistryPlugin):
         if key is not None:
             name = value_or(key, "ComputerName")
             yield Event(key_time(key), "Key Last Written", f"Computer name: {name}",
-                        {"computer_name": name, "key": key.path()})
+                        {"computer_name": name, "key": path_of(key)})
         tz = hive.key(f"{ccs}\\Control\\TimeZoneInformation")
         if tz is not None:
             zone = value_or(tz, "TimeZoneKeyName") or value_or(tz, "StandardName")
@@ -49,13 +50,13 @@ class SystemFacts(RegistryPlugin):
                         {"timezone": zone, "bias_minutes": bias,
                          "active_bias_minutes": _signed(value_or(tz, "ActiveTimeBias")),
                          "standard_name": value_or(tz, "StandardName"),
-                         "daylight_name": value_or(tz, "DaylightName"), "key": tz.path()})
+                         "daylight_name": value_or(tz, "DaylightName"), "key": path_of(tz)})
         windows = hive.key(f"{ccs}\\Control\\Windows")
         if windows is not None:
             shutdown = filetime_value(windows, "ShutdownTime")
             if shutdown is not None:
                 yield Event(shutdown, "Last Shutdown", "Windows last shut down",
-                            {"control_set": ccs, "key": windows.path()})
+                            {"control_set": ccs, "key": path_of(windows)})
 
     def _software(self, hive: HiveView, ctx: ExtractionContext) -> Iterator[Event]:
         cv = hive.key("Microsoft\\Windows NT\\CurrentVersion")
@@ -67,7 +68,7 @@ class SystemFacts(RegistryPlugin):
                     "edition": value_or(cv, "EditionID"), "ubr": value_or(cv, "UBR"),
                     "registered_owner": value_or(cv, "RegisteredOwner"),
                     "registered_organization": value_or(cv, "RegisteredOrganization"),
-                    "key": cv.path()}
+                    "key": path_of(cv)}
             install = value_or(cv, "InstallDate")
             if isinstance(install, int) and install > 0:
                 yield Event(posix(install), "Installed", f"{product} (build {build}) installed", data)
@@ -77,7 +78,7 @@ class SystemFacts(RegistryPlugin):
             user = ctx.user_for_sid(sub.name())
             yield Event(key_time(sub), "Key Last Written",
                         f"User profile {sub.name()} at {path}",
-                        {"sid": sub.name(), "profile_path": path, "key": sub.path()}, user=user)
+                        {"sid": sub.name(), "profile_path": path, "key": path_of(sub)}, user=user)
             folder = volume_path(path)
             times = ctx.path_times(folder) if folder else None
             if times and times.get("created"):

@@ -14,7 +14,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
 from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TYPED_PATHS = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\TypedPaths"
@@ -36,4 +36,4 @@ class TypedPaths(RegistryPlugin):
             note = mru_note(position)
             yield Event(when, desc, f"Typed in Explorer address bar: {path} ({note})",
                         {"path": path, "mru_position": position, "value": name,
-                         "key": key.path()})
+                         "key": path_of(key)})

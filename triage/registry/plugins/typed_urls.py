@@ -18,7 +18,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
 from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
 
 TYPED_URLS = "Software\\Microsoft\\Internet Explorer\\TypedURLs"
@@ -44,12 +44,12 @@ class TypedURLs(RegistryPlugin):
                 if raw is not None and len(raw) >= 8:
                     typed = filetime(struct.unpack_from("<Q", raw)[0])
                 elif raw is not None:
-                    ctx.warn(f"TypedURLs {times_key.path()}: value {name!r} is "
+                    ctx.warn(f"TypedURLs {path_of(times_key)}: value {name!r} is "
                              f"{len(raw)} bytes, not a FILETIME")
-            data = {"url": url, "mru_position": position, "value": name, "key": key.path()}
+            data = {"url": url, "mru_position": position, "value": name, "key": path_of(key)}
             if typed is not None:
                 data["typed_time_source"] = "TypedURLsTime"
-                data["time_key"] = times_key.path()
+                data["time_key"] = path_of(times_key)
                 yield Event(typed, "Typed", f"Typed URL: {url}", data)
                 continue
             when, desc = mru_time(key, position)

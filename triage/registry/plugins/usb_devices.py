@@ -53,8 +53,9 @@ from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, Timestamp, filetime
-from triage.registry import (HiveView, RegistryPlugin, find_value, key_time, register_plugin,
-                             strings_value, subkey, subkeys, text_value, value_bytes)
+from triage.registry import (HiveView, RegistryPlugin, find_value, key_time, path_of,
+                             register_plugin, strings_value, subkey, subkeys, text_value,
+                             value_bytes)
 from triage.usb_ids import DISK_OFFSET, parse_device_path, parse_storage_id, parse_usb_id, \
     serial_generated
 
@@ -83,10 +84,10 @@ def _property_filetime(prop_key: Any, ctx: ExtractionContext) -> Timestamp | Non
         kind = struct.unpack_from("<I", type_raw)[0] & 0xFFF if len(type_raw) >= 4 \
             else DEVPROP_TYPE_FILETIME
     if kind != DEVPROP_TYPE_FILETIME:
-        ctx.warn(f"{prop_key.path()}: property type 0x{kind:X} is not a FILETIME: skipped")
+        ctx.warn(f"{path_of(prop_key)}: property type 0x{kind:X} is not a FILETIME: skipped")
         return None
     if raw is None or len(raw) < 8:
-        ctx.warn(f"{prop_key.path()}: FILETIME of {len(raw or b'')} bytes (too short): skipped")
+        ctx.warn(f"{path_of(prop_key)}: FILETIME of {len(raw or b'')} bytes (too short): skipped")
         return None
     return filetime(struct.unpack_from("<Q", raw)[0])
 
@@ -107,7 +108,7 @@ def property_times(instance: Any, ctx: ExtractionContext) -> list[tuple[str, Tim
         try:
             when = _property_filetime(prop, ctx)
         except Exception as exc:  # a damaged value must not cost the device's other facts
-            ctx.warn(f"{prop.path()}: unreadable ({type(exc).__name__}: {exc}): skipped")
+            ctx.warn(f"{path_of(prop)}: unreadable ({type(exc).__name__}: {exc}): skipped")
             continue
         if when is not None:
             found.append((desc, when, f"{DEVICE_PROPERTIES_GUID}\\{prop.name()}"))
@@ -176,7 +177,7 @@ class UsbDevices(RegistryPlugin):
         try:
             events = list(make())
         except Exception as exc:  # one bad entry never costs the others
-            ctx.warn(f"{instance.path()}: unreadable device entry ({type(exc).__name__}: {exc})")
+            ctx.warn(f"{path_of(instance)}: unreadable device entry ({type(exc).__name__}: {exc})")
             return
         yield from events
 
@@ -204,7 +205,7 @@ class UsbDevices(RegistryPlugin):
         serial = instance.name()
         ident = parse_storage_id(device.name())
         if not ident:
-            ctx.warn(f"{device.path()}: not a <type>&Ven_&Prod_&Rev_ device id: vendor unknown")
+            ctx.warn(f"{path_of(device)}: not a <type>&Ven_&Prod_&Rev_ device id: vendor unknown")
         generated = serial_generated(serial)
         parameters = subkey(instance, "Device Parameters")
         partmgr = subkey(parameters, "Partmgr") if parameters is not None else None
@@ -218,7 +219,7 @@ class UsbDevices(RegistryPlugin):
             **self._common(instance, ctx),
             "hardware_ids": strings_value(instance, "HardwareID", ctx),
             "disk_id": text_value(partmgr, "DiskId", ctx) if partmgr is not None else None,
-            "control_set": ccs, "key": instance.path(),
+            "control_set": ccs, "key": path_of(instance),
         }
         name = data["friendly_name"] or " ".join(
             p for p in (data["vendor"], data["product"]) if p) or device.name()
@@ -242,7 +243,7 @@ class UsbDevices(RegistryPlugin):
             "parent_id_prefix": text_value(instance, "ParentIdPrefix", ctx),
             "hardware_ids": strings_value(instance, "HardwareID", ctx),
             "compatible_ids": compatible,
-            "control_set": ccs, "key": instance.path(),
+            "control_set": ccs, "key": path_of(instance),
         }
         shown = data["friendly_name"] or data["device_desc"]
         ids = f"VID_{data['vid']}&PID_{data['pid']}" if ident else device.name()
@@ -273,6 +274,6 @@ class UsbDevices(RegistryPlugin):
             data["disk_id"] = disk.group("guid").lower()
             data["partition_offset"] = int(disk.group("offset"), 16)
         data.update(common)
-        data.update({"compatible_ids": compatible, "control_set": ccs, "key": instance.path()})
+        data.update({"compatible_ids": compatible, "control_set": ccs, "key": path_of(instance)})
         shown = common["friendly_name"] or "(no FriendlyName)"
         yield from self._events(instance, data, f"Portable device {shown} ({kind}) {name}", ctx)

@@ -26,7 +26,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
-from triage.registry import HiveView, RegistryPlugin, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
 from triage.registry.shell_items import KNOWN_FOLDERS
 
 USERASSIST = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist"
@@ -85,13 +85,13 @@ class UserAssist(RegistryPlugin):
             try:
                 values = list(count.values())
             except Exception as exc:
-                ctx.warn(f"UserAssist {count.path()}: values unreadable ({exc})")
+                ctx.warn(f"UserAssist {path_of(count)}: values unreadable ({exc})")
                 continue
             for value in values:
                 try:
-                    event = self._entry(value, guid, count.path(), ctx)
+                    event = self._entry(value, guid, path_of(count), ctx)
                 except Exception as exc:  # one bad value must not cost the others
-                    ctx.warn(f"UserAssist {count.path()}: value {value.name()!r} skipped "
+                    ctx.warn(f"UserAssist {path_of(count)}: value {value.name()!r} skipped "
                              f"({type(exc).__name__}: {exc})")
                     continue
                 if event is not None:

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event
-from triage.registry import HiveView, RegistryPlugin, raw_value, register_plugin
+from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
 from triage.registry.shell_items import mru_note, mru_ex_entries, mru_time, read_utf16z
 
 WORD_WHEEL = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\WordWheelQuery"
@@ -35,11 +35,11 @@ class WordWheelQuery(RegistryPlugin):
             for position, value_name in mru_ex_entries(key, ctx.warn, "WordWheelQuery"):
                 raw = raw_value(key, value_name)
                 if raw is None:
-                    ctx.warn(f"WordWheelQuery {key.path()}: value {value_name} unreadable")
+                    ctx.warn(f"WordWheelQuery {path_of(key)}: value {value_name} unreadable")
                     continue
                 term, _ = read_utf16z(raw, 0)
                 when, desc = mru_time(key, position)
                 note = mru_note(position)
                 yield Event(when, desc, f"Explorer search: {term!r} ({note})",
                             {"term": term, "mru_position": position, "value": value_name,
-                             "key": key.path()})
+                             "key": path_of(key)})
