@@ -64,3 +64,38 @@ def test_schema_with_invalid_utf8_in_sqlite_error_is_an_artifact_error(tmp_path)
             pass
     with pytest.raises(ArtifactError, match="damaged SQLite database"):
         list(OneDriveSyncEngine().extract(LocalFile(str(path), path="/db"), ExtractionContext()))
+
+
+@pytest.mark.parametrize("page_size", [512, 65536])
+def test_odd_page_sizes_triggers_and_views_are_read_not_run(tmp_path, page_size):
+    """A hostile History: extreme page sizes, a trigger that would empty a table and a view
+    calling functions. Only SELECTs run on a private copy: nothing fires, the evidence is
+    unchanged, the rows are read."""
+    from triage.extractors import ExtractionContext
+    from triage.extractors.chromium import ChromiumHistory
+
+    profile = tmp_path / "Users/alice/AppData/Local/Google/Chrome/User Data/Default"
+    profile.mkdir(parents=True)
+    path = profile / "History"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA page_size = {page_size}")
+    db.executescript("""
+        CREATE TABLE urls (id INTEGER PRIMARY KEY, url TEXT, title TEXT, visit_count INTEGER,
+                           typed_count INTEGER, last_visit_time INTEGER, hidden INTEGER);
+        CREATE TABLE visits (id INTEGER PRIMARY KEY, url INTEGER, visit_time INTEGER,
+                             from_visit INTEGER, transition INTEGER, visit_duration INTEGER);
+        INSERT INTO urls VALUES (1, 'https://drive.google.com/', 'Drive', 1, 0,
+                                 13318000000000000, 0);
+        INSERT INTO visits VALUES (1, 1, 13318000000000000, 0, 1, 0);
+        CREATE TRIGGER wipe AFTER INSERT ON visits BEGIN DELETE FROM urls; END;
+        CREATE VIEW sneaky AS SELECT load_extension('/tmp/evil.so') AS x, randomblob(1e9) AS y;
+        VACUUM;
+    """)
+    db.close()
+    before = tree_digest(tmp_path)
+    ctx = ExtractionContext()
+    events = list(ChromiumHistory().extract(LocalFile(str(path), path="/Users/alice/AppData/"
+                                                      "Local/Google/Chrome/User Data/Default/History"),
+                                            ctx))
+    assert [e.data["url"] for e in events if e.data.get("url")] == ["https://drive.google.com/"]
+    assert tree_digest(tmp_path) == before

@@ -65,6 +65,9 @@ def open_sqlite_copy(f: EvidenceFile) -> Iterator[tuple[sqlite3.Connection, list
             # system: apply the WAL, or roll back a hot journal left by an interrupted write
             # (read-only, it refuses such a file). The evidence itself is never opened.
             db = sqlite3.connect(f"file:{main}?mode=rw", uri=True)
+            # Hostile schemas: functions named in views and triggers of the evidence's schema
+            # may not run with side effects (SQLite 3.31+); extensions are never enabled.
+            db.execute("PRAGMA trusted_schema = OFF")
             db.row_factory = sqlite3.Row
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except OPEN_ERRORS as exc:
