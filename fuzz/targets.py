@@ -4,7 +4,7 @@ Every extractor that `triage.extractors.load_extractors()` finds has a row here 
 when one has none, so a new extractor cannot ship unfuzzed), with its seeds (see seeds.py), the
 path the file is found at, and the extractor options that open its widest code paths. The
 parsers that are not extractors have rows too: the $MFT scanner, the FAT/exFAT walker, the
-registry hive opener with its transaction-log recovery, the three shell item decoders, the
+registry hive opener with its transaction-log recovery, the shell item decoder (its registry, ShellBags and shortcut entry points), the
 device id parsers, the SQLite WAL checker and the YAML loaders (data lists, rules, artifact
 definitions).
 
@@ -209,13 +209,13 @@ def _hive(seed: S.Seed) -> tuple[Call, Any]:
 
 
 def _shell_items_registry(seed: S.Seed) -> tuple[Call, Any]:
-    from triage.registry.shell_items import decode_pidl
+    from triage.shellitems import decode_pidl
 
     return (lambda: [decode_pidl(seed.data)]), None
 
 
 def _shellbag_items(seed: S.Seed) -> tuple[Call, Any]:
-    from triage.registry.shellbag_items import join_path, parse_item_list
+    from triage.shellitems import join_path, parse_item_list
 
     def call() -> Iterable[Any]:
         items = parse_item_list(seed.data)
@@ -226,9 +226,9 @@ def _shellbag_items(seed: S.Seed) -> tuple[Call, Any]:
 
 
 def _shellitems_lnk(seed: S.Seed) -> tuple[Call, Any]:
-    from triage.extractors._shellitems import parse_id_list
+    from triage.shellitems.link import shell_path
 
-    return (lambda: [parse_id_list(seed.data, lambda message: None)]), None
+    return (lambda: [shell_path(seed.data, lambda message: None)]), None
 
 
 def _device_ids(seed: S.Seed) -> tuple[Call, Any]:
@@ -327,11 +327,11 @@ PARSERS = [
            _errors("triage.fatfs.FatError")),
     Target("registry_hive", "parser", "triage.registry.hive", S.hive_seeds, _hive,
            fixup=F.regf_base_block),
-    Target("shell_items", "parser", "triage.registry.shell_items",
+    Target("shell_items", "parser", "triage.shellitems",
            lambda limit: S.shell_item_lists(), _shell_items_registry, ()),
-    Target("shellbag_items", "parser", "triage.registry.shellbag_items",
+    Target("shellbag_items", "parser", "triage.shellitems",
            lambda limit: S.shell_item_lists(), _shellbag_items, ()),
-    Target("lnk_shell_items", "parser", "triage.extractors._shellitems",
+    Target("lnk_shell_items", "parser", "triage.shellitems",
            lambda limit: S.shell_item_lists(), _shellitems_lnk, ()),
     Target("usb_ids", "parser", "triage.usb_ids", lambda limit: S.device_id_seeds(), _device_ids,
            ()),

@@ -30,8 +30,7 @@ from triage.extractors import load_extractors  # noqa: E402
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 # Parser modules that are not extractors: each must have a row in the table.
 PARSER_MODULES = ("triage.ntfs_mft", "triage.fatfs", "triage.registry.hive",
-                  "triage.registry.shell_items", "triage.registry.shellbag_items",
-                  "triage.extractors._shellitems", "triage.extractors._sqlite", "triage.usb_ids",
+                  "triage.shellitems", "triage.extractors._sqlite", "triage.usb_ids",
                   "triage.datalists", "triage.detection.rules")
 
 

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # `fixtures` is not an installed package
 from fixtures.builders import lnk_writer as w  # noqa: E402
 from tests.conftest import read_jsonl, samples  # noqa: E402
 from triage.extractors import ExtractionContext  # noqa: E402
-from triage.extractors._shellitems import parse_id_list  # noqa: E402
+from triage.shellitems.link import shell_path as parse_id_list  # noqa: E402
 from triage.extractors.lnk import (  # noqa: E402
     LnkExtractor,
     Report,

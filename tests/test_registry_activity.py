@@ -22,8 +22,10 @@ from triage.registry.hive import open_hive
 from triage.registry.plugins.office_mru import parse_item as office_item
 from triage.registry.plugins.sam_users import parse_f, parse_v
 from triage.registry.plugins.userassist import decode_name, parse_record, resolve_known_folder
-from triage.registry.shell_items import (decode_pidl, fat_datetime, id_list_path, mru_list,
-                                         mru_list_ex, parse_id_list, parse_item, read_utf16z)
+from triage.registry.mru import mru_list, mru_list_ex
+from triage.shellitems import decode_pidl, fat_datetime, id_list_path, read_utf16z
+from triage.shellitems import parse_registry_item as parse_item
+from triage.shellitems import registry_items as parse_id_list
 
 FIX = ROOT / "fixtures" / "artifacts" / "registry" / "activity"
 FACTS = json.loads((FIX / "facts.json").read_text(encoding="utf-8"))

@@ -23,8 +23,8 @@ from triage.registry import HiveView, load_plugins
 from triage.registry.hive import open_hive
 from triage.registry.plugins.shimcache import (CacheFormatError, ShimCache, detect_format,
                                                parse_cache)
-from triage.registry.shellbag_items import (fat_datetime, join_path, parse_item,
-                                            parse_item_list, parse_property_stores)
+from triage.shellitems import (fat_datetime, join_path, parse_item, parse_item_list,
+                               parse_property_stores)
 
 FIX = ROOT / "fixtures" / "artifacts" / "registry" / "execution"
 FACTS = json.loads((FIX / "facts.json").read_text(encoding="utf-8"))

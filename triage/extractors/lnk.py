@@ -2,8 +2,9 @@
 
 Format: [MS-SHLLINK] "Shell Link (.LNK) Binary File Format" (Microsoft Open Specifications) and
 the libyal liblnk paper "Windows Shortcut File (LNK) format"; the same format from Windows 95 to
-11. Read with liblnk (pylnk) for the header, strings and extra data blocks, libfwsi (pyfwsi,
-see `_shellitems`) for the target ID list, and a small reader of our own for the LinkInfo
+11. Read with liblnk (pylnk) for the header, strings and extra data blocks, the project's shell
+item decoder (`triage.shellitems.link`, which still asks libfwsi how the list and its items
+read) for the target ID list, and a small reader of our own for the LinkInfo
 structure, whose parts liblnk only gives joined (share name vs. device name, base path vs.
 suffix). ANSI strings are decoded as Windows-1252 (liblnk's default); Unicode copies win where
 the file has them.
@@ -55,9 +56,10 @@ from typing import Any, Callable, Iterator
 import pylnk
 
 from triage.extractors import ExtractionContext, Extractor, register
-from triage.extractors._shellitems import folder_name, parse_id_list
 from triage.files import EvidenceFile
 from triage.model import ArtifactError, Event, Timestamp, filetime
+from triage.shellitems import folder_name
+from triage.shellitems.link import shell_path
 
 MAX_LNK_SIZE = 16 * 1024 * 1024  # real shortcuts are a few KiB
 HEADER_SIZE = 0x4C
@@ -409,7 +411,7 @@ def _fields(lnk: Any, raw: bytes, report: Report) -> Link:
         report.error(f"unreadable target ID list: {_reason(exc)}")
         id_list = None
     if id_list:
-        shell = parse_id_list(bytes(id_list), report.error)
+        shell = shell_path(bytes(id_list), report.error)
     reference = shell.target_reference if shell else None
 
     known_folder_id = None
@@ -466,7 +468,7 @@ def _fields(lnk: Any, raw: bytes, report: Report) -> Link:
         "mft_sequence": reference[1] if reference else None,
         "file_reference": f"{reference[0]}-{reference[1]}" if reference else None,
         "known_folder_id": known_folder_id,
-        "known_folder_name": folder_name(known_folder_id),
+        "known_folder_name": folder_name(known_folder_id, "link"),
         "machine_id": _string(lnk, "machine_identifier"),
         "droid_volume_id": _guid(_string(lnk, "droid_volume_identifier")),
         "droid_file_id": droid_file,

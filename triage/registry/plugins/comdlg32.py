@@ -28,8 +28,8 @@ from typing import Any, Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin, value_or
-from triage.registry.shell_items import (decode_pidl, mru_entries, mru_ex_entries, mru_time,
-                                         read_utf16z)
+from triage.registry.mru import mru_entries, mru_ex_entries, mru_time
+from triage.shellitems import decode_pidl, read_utf16z
 
 COMDLG32 = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\ComDlg32"
 

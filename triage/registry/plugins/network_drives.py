@@ -22,7 +22,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin, value_or
-from triage.registry.shell_items import mru_note, mru_entries, mru_time
+from triage.registry.mru import mru_entries, mru_note, mru_time
 
 MAP_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Map Network Drive MRU"
 

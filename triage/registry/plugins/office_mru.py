@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
 from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
-from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
+from triage.registry.mru import mru_note, mru_time, numbered_string_values
 
 OFFICE = "Software\\Microsoft\\Office"
 LISTS = ("File MRU", "Place MRU")

@@ -23,7 +23,7 @@ from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import (HiveView, RegistryPlugin, key_time, path_of, raw_value,
                              register_plugin, value_or)
-from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
+from triage.registry.mru import mru_note, mru_time, numbered_string_values
 
 TSC = "Software\\Microsoft\\Terminal Server Client"
 

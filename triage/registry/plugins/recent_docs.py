@@ -21,7 +21,8 @@ from typing import Any, Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
-from triage.registry.shell_items import mru_ex_entries, mru_time, parse_id_list, read_utf16z
+from triage.registry.mru import mru_ex_entries, mru_time
+from triage.shellitems import read_utf16z, registry_items
 
 RECENT_DOCS = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RecentDocs"
 
@@ -52,7 +53,7 @@ class RecentDocs(RegistryPlugin):
     def _event(key: Any, extension: str | None, position: int | None, value_name: str,
                raw: bytes) -> Event:
         name, after = read_utf16z(raw, 0)
-        items = parse_id_list(raw, after) if after < len(raw) else []
+        items = registry_items(raw, after) if after < len(raw) else []
         lnk_name = next((i.name for i in items if i.kind == "file_entry" and i.name), None)
         when, desc = mru_time(key, position)
         where = f"RecentDocs{'' if extension is None else ' ' + extension}"

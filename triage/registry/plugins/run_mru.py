@@ -17,7 +17,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin, value_or
-from triage.registry.shell_items import mru_note, mru_entries, mru_time
+from triage.registry.mru import mru_entries, mru_note, mru_time
 
 RUN_MRU = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\RunMRU"
 

@@ -6,7 +6,7 @@ Keys (BagMRU trees; the `Bags\\<NodeSlot>` view settings are not read):
     NTUSER.DAT    Software\\Microsoft\\Windows\\Shell\\BagMRU and ...\\ShellNoRoam\\BagMRU (XP)
 
 Structure: each BagMRU key holds numbered values; value N is one shell item (decoded by
-triage.registry.shellbag_items) naming a child folder, and the subkey N holds that folder's own
+triage.shellitems) naming a child folder, and the subkey N holds that folder's own
 children. The full path is built from the items of every ancestor. `MRUListEx` orders the
 values most recently used first (`data.mru_position`, 0 = most recent); `NodeSlot` points at
 the folder's `Bags` view settings. The walk is depth-first, at most 64 levels and 100,000 keys.
@@ -32,14 +32,14 @@ key, parent_key, parent_key_last_written, bag_root; problems when an item could 
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from triage.extractors import ExtractionContext
 from triage.model import Event, Timestamp
 from triage.registry import HiveView, RegistryPlugin, key_time, path_of, register_plugin
-from triage.registry.shellbag_items import ShellItem, join_path, parse_item_list
+from triage.registry.mru import mru_list_ex
+from triage.shellitems import ShellItem, join_path, parse_item_list
 
 MAX_DEPTH = 64
 MAX_KEYS = 100_000
@@ -53,18 +53,6 @@ ROOTS = {
                "Software\\Microsoft\\Windows\\ShellNoRoam\\BagMRU",
                "Software\\Classes\\Local Settings\\Software\\Microsoft\\Windows\\Shell\\BagMRU"),
 }
-
-
-def mru_list_ex(raw: bytes | None) -> list[int]:
-    """MRUListEx: uint32 value numbers, most recent first, ended by 0xFFFFFFFF."""
-    order: list[int] = []
-    if not raw:
-        return order
-    for (number,) in struct.iter_unpack("<I", bytes(raw[: len(raw) // 4 * 4])):
-        if number == 0xFFFFFFFF or len(order) >= 10000:
-            break
-        order.append(number)
-    return order
 
 
 @dataclass
@@ -99,7 +87,7 @@ def _read_key(key: Any, key_path: str, ctx: ExtractionContext) -> _KeyContent:
             if name.isascii() and name.isdigit():
                 content.numbered.append((int(name), name, value))
             elif name == "MRUListEx":
-                content.mru = mru_list_ex(value.raw_data())
+                content.mru = mru_list_ex(value.raw_data(), MAX_VALUES)
             elif name == "NodeSlot":
                 slot = value.value()
                 if isinstance(slot, int) and not isinstance(slot, bool):

@@ -15,7 +15,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
-from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
+from triage.registry.mru import mru_note, mru_time, numbered_string_values
 
 TYPED_PATHS = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\TypedPaths"
 

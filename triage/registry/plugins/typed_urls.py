@@ -19,7 +19,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
 from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
-from triage.registry.shell_items import mru_note, mru_time, numbered_string_values
+from triage.registry.mru import mru_note, mru_time, numbered_string_values
 
 TYPED_URLS = "Software\\Microsoft\\Internet Explorer\\TypedURLs"
 TYPED_URLS_TIME = "Software\\Microsoft\\Internet Explorer\\TypedURLsTime"

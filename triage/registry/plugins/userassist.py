@@ -27,7 +27,7 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event, filetime
 from triage.registry import HiveView, RegistryPlugin, path_of, register_plugin
-from triage.registry.shell_items import KNOWN_FOLDERS
+from triage.shellitems import KNOWN_FOLDERS
 
 USERASSIST = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist"
 

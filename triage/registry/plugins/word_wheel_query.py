@@ -16,7 +16,8 @@ from typing import Iterator
 from triage.extractors import ExtractionContext
 from triage.model import Event
 from triage.registry import HiveView, RegistryPlugin, path_of, raw_value, register_plugin
-from triage.registry.shell_items import mru_note, mru_ex_entries, mru_time, read_utf16z
+from triage.registry.mru import mru_ex_entries, mru_note, mru_time
+from triage.shellitems import read_utf16z
 
 WORD_WHEEL = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\WordWheelQuery"
 
