@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from triage.cli import guarded
+from triage.cli import _credential_options, guarded
 from triage.cli_recover import finish_export
 from triage.sources import SourceOptions
 
@@ -24,12 +24,7 @@ from triage.sources import SourceOptions
 @click.option("--store", "stores", multiple=True, metavar="GLOB",
               help="Only mail stores whose path matches (case-insensitive shell pattern on the "
               "path from the volume root; '*' also matches '/'). Repeatable.")
-@click.option("--vss", type=click.Choice(["none", "all"]), default="none", show_default=True,
-              help="Also read mail stores in volume shadow snapshots.")
-@click.option("--recovery-password", help="BitLocker 48-digit recovery password.")
-@click.option("--password", help="BitLocker user password.")
-@click.option("--startup-key", type=click.Path(exists=True, dir_okay=False),
-              help="BitLocker startup key file (.BEK).")
+@_credential_options
 @click.option("--force", is_flag=True, help="Export into a folder that is not empty. Nothing "
               "in it is ever overwritten: taken names get a number, and so do the logs.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
