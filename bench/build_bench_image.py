@@ -318,8 +318,9 @@ def fill_system(root: Path, pf_specs, seed: int) -> dict:
         path = "C:" + spec.path
         if path.upper() not in {p.upper() for p, _ in programs}:
             programs.append((path, bc.between(rng, bc.INSTALL_TIME, spec.run_times[-1])))
-    bam = {user: [(f"\\Device\\HarddiskVolume2{path[2:]}", t) for name, _, _, t in bc.user_runs(user, seed)
-                  if (path := bc.program_path(name))] for user in USERS}
+    bam = {user: [(f"\\Device\\HarddiskVolume2{path[2:]}", t)
+                  for name, _, _, t in bc.user_runs(user, seed) if (path := bc.program_path(name))]
+           for user in USERS}
     config = "Windows/System32/config"
     for name, data in (("SYSTEM", bc.system_hive(programs[:256], bam)), ("SOFTWARE", bc.software_hive()),
                        ("SAM", bc.sam_hive())):
@@ -368,11 +369,10 @@ def fill_usn_journal(root: Path, inv: Inventory, pf_written, opts: LargeOptions,
     streams (mount option streams_interface=windows), then moved."""
     from fixtures.builders.usn_writer import write_journal
 
-    parent = {d: e for d, e in inv.dirs.items()}
-    files = [(Path(f.path).name, f.entry, parent[str(Path(f.path).parent)])
+    files = [(Path(f.path).name, f.entry, inv.dirs[str(Path(f.path).parent)])
              for fs in inv.user_files.values() for f in fs if f.entry]
-    prefetch = [(name, os.stat(path).st_ino, inv.dirs.get("Windows/Prefetch") or os.stat(path.parent).st_ino)
-                for name, path in pf_written]
+    pf_dir = os.stat(root / "Windows" / "Prefetch").st_ino
+    prefetch = [(name, os.stat(path).st_ino, pf_dir) for name, path in pf_written]
     temp_dirs = [(d, e) for d, e in inv.dirs.items()
                  if d.endswith(("/Temp", "/Downloads", "/Cache_Data", "/entries", "/INetCache/IE"))]
     free_entry = max(e for _, e, _ in files) + 10_000

@@ -351,7 +351,8 @@ class Run:
         with times.stage("report"):
             summary.manifest_sha256 = self._report(work) or summary.manifest_sha256
         self._publish(work)
-        summary.timings = self._timings()
+        summary.duration_s = time.monotonic() - clock  # the whole run (the manifest has its
+        summary.timings = self._timings()               # own started / finished times)
         self.reporter.stop()
         return summary
 
