@@ -41,6 +41,14 @@ Damage: a truncated file (fewer bytes than the chunks its header counts, or a pa
 chunk), a file libevtx flags as corrupted, chunks failing their checks, unreadable records and
 a file header checksum mismatch give warnings; the readable records are still returned. A
 file that is not EVTX, or that libevtx cannot open at all, is an ArtifactError.
+
+Speed: records are read by triage/evtx_fast.py (a pure-Python chunk reader with a template
+cache: this extractor became about four times faster) wherever it reads a chunk exactly as
+libevtx does; a damaged or unusual chunk is read through libevtx (counted in a note), and
+recovered records and libevtx's view of damage come from libevtx as before (libevtx is not
+even opened for a clean file). The extractor option `evtx_fast` False reads everything
+through libevtx. Either way each record becomes the same neutral view (event id, provider,
+channel at once, then details()), so all that follows is shared.
 """
 from __future__ import annotations
 
@@ -53,11 +61,11 @@ from typing import Any, Iterator
 
 import pyevtx
 
-from triage import evtx_catalog
+from triage import evtx_catalog, evtx_fast
 from triage.evtx_catalog import Entry
 from triage.extractors import ExtractionContext, Extractor, register
 from triage.files import EvidenceFile
-from triage.model import ArtifactError, Event, Timestamp, filetime
+from triage.model import FILETIME_EPOCH_DELTA, ArtifactError, Event, Timestamp, filetime
 
 _FILE_HEADER = 4096
 _CHUNK = 0x10000
@@ -160,15 +168,13 @@ def _system_time(root: ET.Element | None) -> Timestamp | None:
             continue
         for item in part:
             if _local(item.tag) == "TimeCreated" and item.get("SystemTime"):
-                try:
-                    stamp = Timestamp.parse(item.get("SystemTime", ""))
-                except ValueError:
-                    return None
-                return Timestamp(stamp.ns, min(stamp.digits, 7))
+                return evtx_fast.parse_system_time(item.get("SystemTime", ""))
     return None
 
 
 def _present(value: Any) -> bool:
+    if value.__class__ is str:  # the usual case first
+        return value.strip() not in ("", "-")
     if value is None:
         return False
     if isinstance(value, list):
@@ -177,6 +183,8 @@ def _present(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
+    if value.__class__ is str:  # the usual case first
+        return value if value.strip() else "-"
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     if value is None or str(value).strip() == "":
@@ -185,7 +193,18 @@ def _show(value: Any) -> str:
 
 
 def render(template: str, values: dict[str, Any]) -> str:
-    """Fill a catalogue template: `{Name}` from values, `[...]` only when all its names are set."""
+    """Fill a catalogue template: `{Name}` from values, `[...]` only when all its names are set.
+
+    Each template is split once into text and names (_compile): rendering runs for every kept
+    record, and two regular-expression passes with callbacks cost more than the record."""
+    renderer = _RENDERERS.get(template)
+    if renderer is None:
+        renderer = _RENDERERS[template] = _compile(template)
+    return renderer(values)
+
+
+def _render_slowly(template: str, values: dict[str, Any]) -> str:
+    """The definition of render(): optional segments first, then every placeholder."""
 
     def optional(match: re.Match) -> str:
         segment = match.group(1)
@@ -196,8 +215,61 @@ def render(template: str, values: dict[str, Any]) -> str:
                                    _OPTIONAL.sub(optional, template)))
 
 
+_RENDERERS: dict[str, Any] = {}
+_ENTRIES: dict[tuple[Any, ...], Entry | None] = {}  # evtx_catalog.lookup's answers
+_NOT_LOOKED_UP = object()
+
+
+def _split(text: str) -> list[tuple[bool, str]] | None:
+    """(is a name, text) pieces; None when a brace is not part of a placeholder (it could pair
+    with another once an optional segment is dropped: left to _render_slowly)."""
+    pieces: list[tuple[bool, str]] = []
+    last = 0
+    for match in _PLACEHOLDER.finditer(text):
+        pieces += [(False, text[last:match.start()]), (True, match.group(1))]
+        last = match.end()
+    pieces.append((False, text[last:]))
+    if any(not name and ("{" in piece or "}" in piece) for name, piece in pieces):
+        return None
+    return pieces
+
+
+def _compile(template: str) -> Any:
+    """render() for one template, with the same result as _render_slowly."""
+    parts: list[tuple[Any, ...]] = []  # ("text", pieces) or ("optional", names, pieces)
+    last = 0
+    for match in _OPTIONAL.finditer(template):
+        before, inner = _split(template[last:match.start()]), _split(match.group(1))
+        if before is None or inner is None:
+            return lambda values: _render_slowly(template, values)
+        parts += [("text", before), ("optional", [p for n, p in inner if n], inner)]
+        last = match.end()
+    rest = _split(template[last:])
+    if rest is None:
+        return lambda values: _render_slowly(template, values)
+    parts.append(("text", rest))
+    if all(part[0] == "text" and not any(name for name, _ in part[1]) for part in parts):
+        constant = _clean(template)
+        return lambda values: constant
+
+    def renderer(values: dict[str, Any]) -> str:
+        get = values.get
+        out: list[str] = []
+        for part in parts:
+            if part[0] == "optional" and not all(_present(get(n)) for n in part[1]):
+                continue
+            for name, piece in part[-1]:
+                out.append(_show(get(piece)) if name else piece)
+        return _clean("".join(out))
+
+    return renderer
+
+
 def _clean(text: str) -> str:
     """One line: whitespace runs to one space, direction marks dropped, length bounded."""
+    if text.isprintable() and "  " not in text:
+        # no whitespace but single spaces, no direction marks (Cf): nothing to replace
+        return text.strip()[:_MAX_MESSAGE_CHARS]
     return _SPACES.sub(" ", _BIDI.sub("", text)).strip()[:_MAX_MESSAGE_CHARS]
 
 
@@ -212,7 +284,7 @@ def _int(value: Any) -> int | None:
         return value if isinstance(value, int) else None
     text = value.strip()
     try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text)
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text)
     except ValueError:
         return None
 
@@ -339,115 +411,74 @@ class EvtxExtractor(Extractor):
             head = handle.read(_FILE_HEADER)
             _check_header(f, head, ctx)
             damaged = _damaged_chunks(handle, struct.unpack_from("<H", head, 42)[0], ctx)
-            handle.seek(0)
-            evtx = pyevtx.file()
+            fast = None
+            if ctx.options.get("evtx_fast", True):
+                fast = evtx_fast.FileReader(handle, f.size, head)
+                if fast.libevtx_only:
+                    fast = None
+            reading = _Reading(self, handle, ctx, everything, damaged)
             try:
-                evtx.open_file_object(handle)
-            except (OSError, ValueError, TypeError, MemoryError) as exc:
-                raise ArtifactError(f"unreadable EVTX file: {_reason(exc)}") from None
-            try:
-                yield from self._records(evtx, ctx, everything, damaged)
+                if fast is None:
+                    reading.open()
+                    yield from reading.libevtx_records(0, reading.count)
+                else:
+                    yield from reading.fast_records(fast)
+                yield from reading.finish()
             finally:
-                try:
-                    evtx.close()
-                except (OSError, ValueError):
-                    pass
+                reading.close()
         finally:
             handle.close()
 
-    def _records(self, evtx: Any, ctx: ExtractionContext, everything: bool,
-                 damaged: list[tuple[int, int]]) -> Iterator[Event]:
-        failures, first_failure = 0, ""
-        seen: set[tuple[int, int]] = set()
-        try:
-            count = evtx.number_of_records
-            recovered = evtx.number_of_recovered_records
-            corrupted = evtx.is_corrupted()
-        except (OSError, ValueError) as exc:
-            raise ArtifactError(f"unreadable EVTX file: {_reason(exc)}") from None
-        read = 0
-        for index in range(count):
-            try:
-                record = evtx.get_record(index)
-                seen.add((record.identifier, record.get_written_time_as_integer()))
-                event = self._event(record, ctx, everything, False, damaged)
-            except _RECORD_ERRORS as exc:
-                failures += 1
-                first_failure = first_failure or f"record {index}: {_reason(exc)}"
-                continue
-            read += 1
-            if event is not None:
-                yield event
-        duplicates = 0
-        for index in range(recovered):
-            try:
-                record = evtx.get_recovered_record(index)
-                key = (record.identifier, record.get_written_time_as_integer())
-                if key in seen:
-                    duplicates += 1
-                    continue
-                seen.add(key)
-                event = self._event(record, ctx, everything, True, damaged)
-            except _RECORD_ERRORS as exc:
-                failures += 1
-                first_failure = first_failure or f"recovered record {index}: {_reason(exc)}"
-                continue
-            if event is not None:
-                yield event
-        if corrupted:
-            ctx.warn(f"libevtx flags the EVTX file as corrupted (truncated or damaged chunks): "
-                     f"{read} of {count} records read, {recovered} recovered")
-        elif recovered:
-            ctx.warn(f"{recovered} records recovered from slack or damaged chunks "
-                     f"({duplicates} duplicates of live records skipped)")
-        if failures:
-            ctx.warn(f"{failures} unreadable EVTX records, e.g. {first_failure}")
-
-    def _event(self, record: Any, ctx: ExtractionContext, everything: bool, recovered: bool,
+    def _event(self, view: Any, ctx: ExtractionContext, everything: bool, recovered: bool,
                damaged: list[tuple[int, int]]) -> Event | None:
-        event_id = record.event_identifier
-        provider = record.source_name
-        channel = record.channel_name if hasattr(record, "channel_name") else None
-        entry = evtx_catalog.lookup(provider, channel, event_id)
+        """One record (a _LibevtxView or an evtx_fast.FastRecord) as an Event, or None when it
+        is not catalogued and evtx_all is off."""
+        event_id = view.event_id
+        provider = view.provider
+        channel = view.channel
+        key = (provider, event_id) if provider else (None, channel, event_id)
+        entry = _ENTRIES.get(key, _NOT_LOOKED_UP)  # (one lookup per kind of record)
+        if entry is _NOT_LOOKED_UP:
+            if len(_ENTRIES) > 10000:
+                _ENTRIES.clear()
+            entry = _ENTRIES[key] = evtx_catalog.lookup(provider, channel, event_id)
         if entry is None and not everything:
             return None
 
-        root = _parse_xml(_optional(record, "get_xml_string"))
-        if not channel and root is not None:
-            channel = _xml_system_text(root, "Channel")
-        stamp = _filetime(_optional(record, "get_creation_time_as_integer"))
+        details = view.details(_payload)
+        if not channel:
+            channel = details.channel_xml
+        stamp = _filetime(details.created)
         if stamp is None:
-            stamp = _system_time(root)
-        written = _filetime(record.get_written_time_as_integer())
-        user_sid = record.user_security_identifier
-
-        if root is not None:
-            fields, strings, binary = _payload(root)
-        else:  # no XML: libevtx's strings are all there is
-            fields, binary = {}, None
-            strings = _strings(record)
-        values: dict[str, Any] = {"strings": strings or None, "binary": binary}
-        if not fields:
+            stamp = details.system_time
+        written_raw = details.written
+        written_set = bool(written_raw) and written_raw <= _MAX_FILETIME  # _filetime not None
+        user_sid = details.user_sid
+        fields, strings, binary = details.fields, details.strings, details.binary
+        if fields:
+            values: dict[str, Any] = {"strings": strings or None, "binary": binary, **fields}
+        else:
+            values = {"strings": strings or None, "binary": binary}
             values.update({str(n): s for n, s in enumerate(strings, 1)})
-        values.update(fields)
 
         data: dict[str, Any] = {
             "channel": channel,
             "provider": provider,
             "event_id": event_id,
-            "record_number": record.identifier,
-            "level": record.event_level,
-            "computer": record.computer_name,
+            "record_number": details.identifier,
+            "level": details.level,
+            "computer": details.computer,
             "user_sid": user_sid,
             "recovered": recovered,
         }
-        if any(first <= record.identifier <= last for first, last in damaged):
+        if damaged and any(first <= details.identifier <= last for first, last in damaged):
             data["damaged_chunk"] = True
-        if stamp is None and written is not None:
-            stamp = written
+        if stamp is None and written_set:
+            stamp = _filetime(written_raw)
             data["time_source"] = "written"
-        elif written is not None and stamp is not None and written.ns != stamp.ns:
-            data["written_time"] = written.iso()
+        elif written_set and stamp is not None and \
+                (written_raw - FILETIME_EPOCH_DELTA) * 100 != stamp.ns:
+            data["written_time"] = _filetime(written_raw).iso()  # type: ignore[union-attr]
 
         cut: list[str] = []
         if entry is not None:
@@ -456,23 +487,28 @@ class EvtxExtractor(Extractor):
                 number = _int(values.get(name))
                 if number is not None:
                     values[name] = number
-            kept = [(n, values[n]) for n in entry.fields if values.get(n) is not None]
+            desc = render(entry.timestamp_desc, values)
+            message = render(entry.message, values)
+            kept: Any = [(n, value) for n in entry.fields
+                         if (value := values.get(n)) is not None]
             if entry.keep_all:
                 listed = set(entry.fields)
                 kept += [(n, values[n]) for n in fields if n not in listed]
-            desc = render(entry.timestamp_desc, values)
-            message = render(entry.message, values)
         else:
-            kept = list(fields.items())
-            if not fields and strings:
-                kept.append(("strings", strings))
-            if binary:
-                kept.append(("binary", binary))
+            kept = fields.items()
+            if (not fields and strings) or binary:
+                kept = list(kept)
+                if not fields and strings:
+                    kept.append(("strings", strings))
+                if binary:
+                    kept.append(("binary", binary))
             desc = "Event Logged"
             message = self._generic_message(data, fields, strings)
         for name, value in kept:
             key = name if name not in data else f"field_{name}"
-            if entry is not None and name == "ScriptBlockText":
+            if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
+                data[key] = value  # what _bounded gives it (the usual case, made short)
+            elif entry is not None and name == "ScriptBlockText":
                 data[key] = value  # already cut to 4 KiB, with its length and hash
             else:
                 data[key] = _bounded(value, name, cut)
@@ -480,8 +516,7 @@ class EvtxExtractor(Extractor):
             data["truncated_fields"] = sorted(set(cut))
 
         user = self._user(entry, values) or ctx.user_for_sid(user_sid)
-        return Event(timestamp=stamp, timestamp_desc=desc, message=message, data=data,
-                     user=user)
+        return Event(stamp, desc, message, data, user)
 
     @staticmethod
     def _user(entry: Entry | None, values: dict[str, Any]) -> str | None:
@@ -494,10 +529,248 @@ class EvtxExtractor(Extractor):
     def _generic_message(data: dict[str, Any], fields: dict[str, Any], strings: list[str]) -> str:
         head = f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
                f"{data['provider'] or '(no provider)'}"
-        shown = [f"{k}={_show(v)}" for k, v in fields.items() if _present(v)] if fields else \
+        shown = [f"{k}={v}" if v.__class__ is str else f"{k}={_show(v)}"
+                 for k, v in fields.items() if _present(v)] if fields else \
             [s for s in strings if _present(s)]
         text = _clean(head + (": " + "; ".join(shown) if shown else ""))
         return text if len(text) < 500 else text[:497] + "..."
+
+
+class _LibevtxView:
+    """A libevtx record as the neutral view _event reads: the catalogue's keys at once, the
+    rest in details() in the order the extractor always asked libevtx for them (so a record
+    libevtx cannot read fails at the same point, with the same reason)."""
+
+    __slots__ = ("record", "event_id", "provider", "channel")
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+        self.event_id = record.event_identifier
+        self.provider = record.source_name
+        self.channel = record.channel_name if hasattr(record, "channel_name") else None
+
+    def details(self, payload: Any) -> evtx_fast.Details:
+        record = self.record
+        root = _parse_xml(_optional(record, "get_xml_string"))
+        channel_xml = _xml_system_text(root, "Channel") if root is not None else None
+        created = _optional(record, "get_creation_time_as_integer")
+        system_time = _system_time(root) if _filetime(created) is None else None
+        written = record.get_written_time_as_integer()
+        user_sid = record.user_security_identifier
+        if root is not None:
+            fields, strings, binary = payload(root)
+        else:  # no XML: libevtx's strings are all there is
+            fields, binary = {}, None
+            strings = _strings(record)
+        return evtx_fast.Details(channel_xml, created, system_time, written, user_sid, fields,
+                                 strings, binary, record.identifier, record.event_level,
+                                 record.computer_name)
+
+
+class _Failed:
+    """A record _event could not turn into an event (counted with the unreadable ones)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Reading:
+    """One file's records in libevtx's order, from the fast reader chunk by chunk or from
+    libevtx by record index. libevtx is opened when first needed: a chunk the fast reader
+    leaves to it, recovered records, or the damage it reports.
+
+    libevtx numbers records across the file; the fast reader says which records libevtx
+    returns from each chunk (`live`), so a chunk read through libevtx is the index range after
+    the records before it (read by index, so whatever libevtx has is read exactly once). A
+    chunk the fast reader read, once libevtx is open, is only skipped over in that numbering
+    after its first and last record (identifier and written time) are found there; otherwise
+    the rest of the file is read through libevtx."""
+
+    def __init__(self, extractor: EvtxExtractor, handle: Any, ctx: ExtractionContext,
+                 everything: bool, damaged: list[tuple[int, int]]) -> None:
+        self.extractor, self.handle, self.ctx = extractor, handle, ctx
+        self.everything, self.damaged = everything, damaged
+        self.evtx: Any = None
+        self.count = self.recovered = 0
+        self.corrupted = False
+        self.read = self.failures = 0
+        self.first_failure = ""
+        self.seen: set[tuple[int, int]] = set()
+        self.fast_live: list[list[tuple[int, int]]] = []  # read by the fast reader
+        self.cursor = 0  # records taken so far, in libevtx's numbering
+
+    def open(self) -> None:
+        if self.evtx is not None:
+            return
+        self.handle.seek(0)
+        evtx = pyevtx.file()
+        try:
+            evtx.open_file_object(self.handle)
+        except (OSError, ValueError, TypeError, MemoryError) as exc:
+            raise ArtifactError(f"unreadable EVTX file: {_reason(exc)}") from None
+        self.evtx = evtx
+        try:
+            self.count = evtx.number_of_records
+            self.recovered = evtx.number_of_recovered_records
+            self.corrupted = evtx.is_corrupted()
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"unreadable EVTX file: {_reason(exc)}") from None
+
+    def close(self) -> None:
+        if self.evtx is not None:
+            try:
+                self.evtx.close()
+            except (OSError, ValueError):
+                pass
+
+    def _fail(self, label: str, exc: BaseException) -> None:
+        self.failures += 1
+        self.first_failure = self.first_failure or f"{label}: {_reason(exc)}"
+
+    def libevtx_records(self, start: int, stop: int) -> Iterator[Event]:
+        """Records start..stop-1 of libevtx's numbering, read through libevtx."""
+        for index in range(start, stop):
+            try:
+                record = self.evtx.get_record(index)
+                self.seen.add((record.identifier, record.get_written_time_as_integer()))
+                event = self.extractor._event(_LibevtxView(record), self.ctx, self.everything,
+                                              False, self.damaged)
+            except _RECORD_ERRORS as exc:
+                self._fail(f"record {index}", exc)
+                continue
+            self.read += 1
+            if event is not None:
+                yield event
+        self.cursor = max(self.cursor, stop)
+
+    def _matches(self, index: int, key: tuple[int, int]) -> bool:
+        """Whether libevtx reads record `index` and it is the one of this key."""
+        try:
+            record = self.evtx.get_record(index)
+            return (record.identifier, record.get_written_time_as_integer()) == key
+        except _RECORD_ERRORS:
+            return False
+
+    def _aligned(self, live: list[tuple[int, int]]) -> bool:
+        """Whether libevtx's records from the cursor on are this chunk's records (first and
+        last), as the fast reader read them: otherwise its events could differ."""
+        if not live:
+            return True
+        last = self.cursor + len(live) - 1
+        return last < self.count and self._matches(self.cursor, live[0]) and \
+            self._matches(last, live[-1])
+
+    def _open_after(self, last: tuple[int, int] | None) -> None:
+        """Open libevtx where the fast reader has read records already: the record before the
+        cursor must be the last of them (never seen to fail; a warning if it does)."""
+        if self.evtx is not None:
+            return
+        self.open()
+        if last is not None and not (self.cursor <= self.count and
+                                     self._matches(self.cursor - 1, last)):
+            self.ctx.warn(f"the fast EVTX reader and libevtx disagree on the records before "
+                          f"record {self.cursor}")
+
+    def _fast_chunk(self, chunk: evtx_fast.ChunkRead) -> list[Any] | None:
+        """The event (or None, or the _Failed) of each record of a chunk the fast reader read;
+        None when a record's details turn out to be beyond the fast reader (the chunk is then
+        read through libevtx: nothing of it has been given out yet)."""
+        event, ctx, everything, damaged = self.extractor._event, self.ctx, self.everything, \
+            self.damaged
+        out: list[Any] = []
+        try:
+            for record in chunk.records or ():
+                try:
+                    out.append(event(record, ctx, everything, False, damaged))
+                except _RECORD_ERRORS as exc:
+                    out.append(_Failed(exc))
+        except evtx_fast.Unsupported:
+            return None
+        return out
+
+    def fast_records(self, reader: evtx_fast.FileReader) -> Iterator[Event]:
+        """Chunk by chunk: the fast reader's records, or libevtx's index range for the chunk.
+
+        Reading libevtx by index is contiguous, so whatever libevtx returns from a chunk left to
+        it is read exactly once; a chunk the fast reader read is only skipped over in libevtx's
+        numbering (when libevtx is open) after its first and last record are found there, else
+        the rest of the file is read through libevtx."""
+        fast = 0
+        last: tuple[int, int] | None = None
+        lost = False
+        why = ""  # the first chunk left to libevtx, and why
+        for chunk in reader.chunks():
+            done = self._fast_chunk(chunk) if chunk.records is not None else None
+            if done is None and not why:
+                why = f"chunk {chunk.index}: {chunk.reason or 'a record the fast reader leaves'}"
+            if done is not None:
+                if self.evtx is not None and not self._aligned(chunk.live):
+                    lost = True
+                    break
+                self.fast_live.append(chunk.live)  # for `seen`, if libevtx recovers records
+                if any(result.__class__ is _Failed for result in done):
+                    for offset, result in enumerate(done):
+                        if result.__class__ is _Failed:
+                            self._fail(f"record {self.cursor + offset}", result.error)
+                            done[offset] = None
+                        else:
+                            self.read += 1
+                else:
+                    self.read += len(done)
+                yield from filter(None, done)
+                self.cursor += len(chunk.live)
+                last = chunk.live[-1] if chunk.live else last
+                fast += 1
+                continue
+            self._open_after(last)
+            stop = min(self.cursor + len(chunk.live), self.count)
+            yield from self.libevtx_records(self.cursor, stop)
+        if reader.needs_libevtx or lost:
+            self._open_after(last)
+        if self.evtx is not None:
+            if lost or self.cursor < self.count:
+                yield from self.libevtx_records(self.cursor, self.count)
+            elif self.cursor > self.count:
+                self.ctx.warn(f"the fast EVTX reader found {self.cursor} records, libevtx "
+                              f"{self.count}")
+        else:
+            self.count = self.cursor
+        if fast < reader.whole:  # the others (all after a disagreement) went to libevtx
+            self.ctx.note(f"{reader.whole - fast} of {reader.whole} EVTX chunks read through "
+                          f"libevtx (damaged or unusual for the fast reader; first {why})")
+
+    def finish(self) -> Iterator[Event]:
+        """Recovered records (libevtx's), then the warnings on what could not be read."""
+        if self.recovered:
+            for live in self.fast_live:
+                self.seen.update(live)
+        duplicates = 0
+        for index in range(self.recovered):
+            try:
+                record = self.evtx.get_recovered_record(index)
+                key = (record.identifier, record.get_written_time_as_integer())
+                if key in self.seen:
+                    duplicates += 1
+                    continue
+                self.seen.add(key)
+                event = self.extractor._event(_LibevtxView(record), self.ctx, self.everything,
+                                              True, self.damaged)
+            except _RECORD_ERRORS as exc:
+                self._fail(f"recovered record {index}", exc)
+                continue
+            if event is not None:
+                yield event
+        ctx = self.ctx
+        if self.corrupted:
+            ctx.warn(f"libevtx flags the EVTX file as corrupted (truncated or damaged chunks): "
+                     f"{self.read} of {self.count} records read, {self.recovered} recovered")
+        elif self.recovered:
+            ctx.warn(f"{self.recovered} records recovered from slack or damaged chunks "
+                     f"({duplicates} duplicates of live records skipped)")
+        if self.failures:
+            ctx.warn(f"{self.failures} unreadable EVTX records, e.g. {self.first_failure}")
 
 
 def _filetime(value: int | None) -> Timestamp | None:
