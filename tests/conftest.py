@@ -64,6 +64,18 @@ def read_jsonl(case: Path) -> list[dict]:
         return [json.loads(line) for line in handle]
 
 
+def one_artifact(tmp_path: Path, evidence: Path, name: str, extractor: str, file: str) -> Path:
+    """A definitions folder with one artifact `name` read by `extractor` from
+    /Users/*/`file`, and that file (one byte) in alice's profile of `evidence`: for tests of
+    what the engine does around an extractor. Returns the folder (for --artifacts)."""
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    (defs / f"{name.lower()}.yaml").write_text(
+        f"name: {name}\nfamily: test\nextractor: {extractor}\npaths: [/Users/*/{file}]\n")
+    (evidence / "Users" / "alice" / file).write_bytes(b"x")
+    return defs
+
+
 def tree_digest(path: Path) -> dict[str, str]:
     """SHA-256 of every file under path (or of path itself): to prove evidence is unchanged."""
     import hashlib

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import textwrap
 import time
 
 from dfvfs.lib import definitions
 
+from conftest import one_artifact
 from triage.extractors import Extractor, register
 from triage.model import Event
 from triage.sources import Evidence, SourceOptions, Volume
@@ -28,15 +28,7 @@ class _SlowForTests(Extractor):
 
 
 def test_file_timeout_abandons_one_file_and_keeps_going(cli, recycle_tree, tmp_path):
-    defs = tmp_path / "defs"
-    defs.mkdir()
-    (defs / "slow.yaml").write_text(textwrap.dedent("""\
-        name: Slow
-        family: test
-        extractor: test_never_ends
-        paths: [/Users/*/slow.bin]
-        """))
-    (recycle_tree / "Users" / "alice" / "slow.bin").write_bytes(b"x")
+    defs = one_artifact(tmp_path, recycle_tree, "Slow", "test_never_ends", "slow.bin")
     result = cli("run", recycle_tree, "-o", tmp_path / "c", "--artifacts", defs,
                  "--file-timeout", "0.3", "--json")
     assert result.exit_code == 1
@@ -69,15 +61,7 @@ def test_file_memory_abandons_one_file_and_keeps_going(cli, recycle_tree, tmp_pa
     if not MemoryGuard(1).active:
         import pytest
         pytest.skip("no /proc resident-memory reading here")
-    defs = tmp_path / "defs"
-    defs.mkdir()
-    (defs / "hungry.yaml").write_text(textwrap.dedent("""\
-        name: Hungry
-        family: test
-        extractor: test_eats_memory
-        paths: [/Users/*/bomb.bin]
-        """))
-    (recycle_tree / "Users" / "alice" / "bomb.bin").write_bytes(b"x")
+    defs = one_artifact(tmp_path, recycle_tree, "Hungry", "test_eats_memory", "bomb.bin")
     result = cli("run", recycle_tree, "-o", tmp_path / "c", "--artifacts", defs,
                  "--file-memory", "64", "--json")
     assert result.exit_code == 1

@@ -9,12 +9,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
 
-from conftest import ROOT, make_recycle_tree
+from conftest import ROOT, make_recycle_tree, one_artifact
 from fixtures.builders.mail_writer import mbox_file, mime_message
 from triage.extractors import Extractor, register
 
@@ -81,15 +80,7 @@ class _InterruptedForTests(Extractor):
 
 def test_ctrl_c_leaves_a_marked_partial_case(cli, tmp_path):
     evidence = make_recycle_tree(tmp_path / "ev")
-    (evidence / "Users" / "alice" / "stop.bin").write_bytes(b"x")
-    defs = tmp_path / "defs"
-    defs.mkdir()
-    (defs / "stop.yaml").write_text(textwrap.dedent("""\
-        name: Stop
-        family: test
-        extractor: test_ctrl_c
-        paths: [/Users/*/stop.bin]
-        """))
+    defs = one_artifact(tmp_path, evidence, "Stop", "test_ctrl_c", "stop.bin")
     case = tmp_path / "case"
     result = cli("run", evidence, "-o", case, "--artifacts", defs)
     assert result.exit_code == 130 and "interrupted" in result.output

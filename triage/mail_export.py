@@ -32,7 +32,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable
 
 from triage.artifacts import load_definitions
-from triage.collect import find_files, find_node
+from triage.collect import find_files
 from triage.extractors import ExtractionContext, load_extractors
 from triage.integrity import sha256_file
 from triage.recover import check_output, free_name, safe_component, safe_relative
@@ -211,13 +211,11 @@ def export_attachments(options: ExportOptions,
     sink = AttachmentSink(options, result, on_record)
     try:
         for volume in evidence.processable():
-            try:
-                is_system = find_node(volume.tree, "/Windows", directory=True) is not None
+            try:  # every mail definition applies to any volume
                 matches = list(find_files(volume.tree, artifacts, by_name=volume.by_name))
             except Exception as exc:
                 result.errors.append(f"volume {volume.id}: walking the file system failed: {exc}")
                 continue
-            del is_system  # every mail definition applies to any volume
             for match in matches:
                 if options.stores and not any(fnmatchcase(match.file.path.lower(), p.lower())
                                                for p in options.stores):

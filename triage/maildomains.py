@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 
-from triage.datalists import lists_for_context, load_cached, read_yaml
+from triage.datalists import lists_for_context, load_cached
 from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "freemail_domains.yaml"
@@ -195,9 +195,6 @@ def sender_fields(address: Any, internal_domains: Sequence[str] | None,
 
 _LOADED: dict[tuple, FreemailDomains] = {}
 
-
-def _read(path: str) -> Any:
-    return read_yaml(path, MailListError)
 
 
 def load_freemail(paths: Sequence[str]) -> FreemailDomains:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 
-from triage.datalists import lists_for_context, load_cached, read_yaml
+from triage.datalists import lists_for_context, load_cached
 from triage.datalists import shipped_list as datalists_shipped
 
 LIST_NAME = "url_categories.yaml"
@@ -176,9 +176,6 @@ def categorize(url: str | None,
 
 _LOADED: dict[tuple, UrlCategories] = {}
 
-
-def _read(path: str) -> Any:
-    return read_yaml(path, UrlListError)
 
 
 def load_lists(paths: Sequence[str]) -> UrlCategories:
