@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 
@@ -97,52 +98,89 @@ def resident_bytes() -> int | None:
         return None
 
 
+_CAN_WATCH: bool | None = None  # resident memory readable here (checked once)
+
+
+class _Watcher:
+    """One daemon thread per process that watches the guard armed at the moment: why one and
+    not one per guarded call: a run guards every artifact file, thousands of them, and most
+    take milliseconds; starting a thread for each would cost more than the parsing."""
+
+    lock = threading.Lock()
+    thread: threading.Thread | None = None
+    guard: "MemoryGuard | None" = None
+    wake = threading.Event()
+
+    @classmethod
+    def watch(cls, guard: "MemoryGuard") -> None:
+        with cls.lock:
+            cls.guard = guard
+            if cls.thread is None or not cls.thread.is_alive():
+                cls.thread = threading.Thread(target=cls._run, daemon=True,
+                                              name="triage-memory-guard")
+                cls.thread.start()
+        cls.wake.set()
+
+    @classmethod
+    def stop(cls, guard: "MemoryGuard") -> None:
+        with cls.lock:
+            if cls.guard is guard:
+                cls.guard = None
+
+    @classmethod
+    def _run(cls) -> None:
+        target = threading.main_thread().ident
+        while True:
+            guard = cls.guard
+            if guard is None:
+                cls.wake.wait()
+                cls.wake.clear()
+                continue
+            time.sleep(guard.interval)
+            now = resident_bytes()
+            with cls.lock:
+                if cls.guard is not guard or now is None:
+                    continue
+                growth = now - guard.baseline
+                guard.peak_growth = max(guard.peak_growth, growth)
+                if growth > guard.limit and target is not None:
+                    guard.tripped = True
+                    cls.guard = None
+                    signal.pthread_kill(target, signal.SIGUSR1)
+
+
 class MemoryGuard:
     """Bounds the growth of resident memory during one call (watchdog thread + SIGUSR1)."""
 
     def __init__(self, limit_bytes: int, interval: float = 0.05):
+        global _CAN_WATCH
+        if _CAN_WATCH is None:
+            _CAN_WATCH = hasattr(signal, "pthread_kill") and resident_bytes() is not None
         self.limit = limit_bytes
         self.interval = interval
-        self.active = (limit_bytes > 0 and _on_main_thread() and hasattr(signal, "pthread_kill")
-                       and resident_bytes() is not None)
+        self.active = limit_bytes > 0 and _on_main_thread() and _CAN_WATCH
         self.peak_growth = 0
+        self.baseline = 0
+        self.tripped = False
 
     def fire(self) -> None:
-        if self._tripped:
-            self._tripped = False  # raise once per trip
+        if self.tripped:
+            self.tripped = False  # raise once per trip
             _Armed.disarm(signal.SIGUSR1)
             raise ExtractionMemoryLimit(
                 f"gave up: memory grew by more than {self.limit // (1024 * 1024)} MiB "
                 "(--file-memory)")
 
     def __enter__(self) -> "MemoryGuard":
-        if not self.active:
-            return self
-        self._baseline = resident_bytes() or 0
-        self._stop = threading.Event()
-        self._tripped = False
-        _Armed.arm(signal.SIGUSR1, self)
-        target = threading.main_thread().ident
-        self._watch = threading.Thread(target=self._run, args=(target,), daemon=True,
-                                       name="triage-memory-guard")
-        self._watch.start()
+        if self.active:
+            self.baseline = resident_bytes() or 0
+            self.tripped = False
+            _Armed.arm(signal.SIGUSR1, self)
+            _Watcher.watch(self)
         return self
-
-    def _run(self, target: int | None) -> None:
-        while not self._stop.wait(self.interval):
-            now = resident_bytes()
-            if now is None:
-                return
-            growth = now - self._baseline
-            self.peak_growth = max(self.peak_growth, growth)
-            if growth > self.limit and target is not None:
-                self._tripped = True
-                signal.pthread_kill(target, signal.SIGUSR1)
-                return
 
     def __exit__(self, *exc: Any) -> None:
         if self.active:
-            self._stop.set()
-            self._watch.join()
-            self._tripped = False
+            _Watcher.stop(self)
+            self.tripped = False
             _Armed.disarm(signal.SIGUSR1)
