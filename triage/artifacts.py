@@ -55,11 +55,15 @@ class Artifact:
         return any(fnmatchcase(lower, pattern.lower()) for pattern in self.exclude)
 
 
+def builtin_candidates() -> list[Path]:
+    """Where the shipped definitions may be: the source tree, or the installed data directory."""
+    return [Path(__file__).resolve().parent.parent / "artifacts",
+            Path(sys.prefix) / "share" / "triage" / "artifacts"]
+
+
 def builtin_dirs() -> list[Path]:
-    """Where the shipped definitions are: the source tree, or the installed data directory."""
-    candidates = [Path(__file__).resolve().parent.parent / "artifacts",
-                  Path(sys.prefix) / "share" / "triage" / "artifacts"]
-    return [c for c in candidates if c.is_dir()][:1]
+    """The shipped definitions' folder (one), or none when the installation lacks them."""
+    return [c for c in builtin_candidates() if c.is_dir()][:1]
 
 
 def _validate(entry: Any, origin: str, index: int) -> Artifact:
@@ -108,6 +112,10 @@ def load_file(path: Path) -> list[Artifact]:
 def load_definitions(extra_dirs: Iterable[str] = ()) -> list[Artifact]:
     """Shipped definitions, then the examiner's (whose names must not clash with shipped ones)."""
     seen: dict[str, Artifact] = {}
+    if not builtin_dirs():
+        # Without this a broken installation would run and silently find nothing.
+        raise DefinitionError("the shipped artifact definitions are missing (looked in "
+                              f"{', '.join(map(str, builtin_candidates()))}): reinstall triage")
     dirs = list(builtin_dirs()) + [Path(d) for d in extra_dirs]
     for folder in dirs:
         if not folder.is_dir():

@@ -207,11 +207,16 @@ def load_rule_file(path: Path) -> list[Rule]:
     return [r for r in rules if r is not None]
 
 
-def builtin_rule_dir() -> Path | None:
+def builtin_rule_candidates() -> tuple[Path, Path]:
+    """Where the shipped rules may be: the source tree, or the installed data directory."""
     import sys
 
-    for candidate in (Path(__file__).resolve().parents[2] / "rules",
-                      Path(sys.prefix) / "share" / "triage" / "rules"):
+    return (Path(__file__).resolve().parents[2] / "rules",
+            Path(sys.prefix) / "share" / "triage" / "rules")
+
+
+def builtin_rule_dir() -> Path | None:
+    for candidate in builtin_rule_candidates():
         if candidate.is_dir():
             return candidate
     return None
@@ -219,8 +224,11 @@ def builtin_rule_dir() -> Path | None:
 
 def load_rules(extra_dirs: Iterable[str] = (), builtin: bool = True) -> list[Rule]:
     """The shipped rules (unless builtin=False), then each extra folder's; ids must be unique."""
-    folders = ([builtin_rule_dir()] if builtin and builtin_rule_dir() else []) + \
-        [Path(d) for d in extra_dirs]
+    shipped = builtin_rule_dir()
+    if builtin and shipped is None:  # a broken installation must not look like "no findings"
+        raise RuleError("the shipped rules are missing (looked in "
+                        f"{', '.join(map(str, builtin_rule_candidates()))}): reinstall triage")
+    folders = ([shipped] if builtin and shipped else []) + [Path(d) for d in extra_dirs]
     seen: dict[str, Rule] = {}
     for folder in folders:
         if not folder.is_dir():
