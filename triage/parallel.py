@@ -77,7 +77,7 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     extractors = {a.extractor: classes[a.extractor]() for a in artifacts.values()
                   if a.extractor in classes}
     db_path = os.path.join(job.work_dir, f"chunk-{job.number:05d}.sqlite")
-    store = CaseStore(db_path)
+    store = CaseStore(db_path, stage_apart=False)  # merged into the case, then deleted
     extraction = Extraction(job.run_options, extractors, job.definition_dirs, store, Reporter())
     for artifact_name, path in job.tasks:
         artifact = artifacts[artifact_name]
