@@ -10,6 +10,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
+from triage.integrity import HashedTextWriter, sha256_file_in_background
 from triage.manifest import write_manifest
 from triage.outputs import csv_timeline, jsonl
 from triage.store import iter_events, open_readonly
@@ -29,14 +30,26 @@ def event_tags(db: Any) -> dict[int, list[str]]:
 
 
 def write_outputs(case_dir: str, manifest: dict[str, Any]) -> str:
-    """(Re)write the timeline files and the manifest; returns the manifest's SHA-256."""
-    db = open_readonly(os.path.join(case_dir, "case.sqlite"))
+    """(Re)write the timeline files and the manifest; returns the manifest's SHA-256.
+
+    Both timelines are written in one pass over the events (rows read by position), hashed as
+    they are written; case.sqlite, finished by now, is hashed meanwhile on another thread."""
+    store_path = os.path.join(case_dir, "case.sqlite")
+    store_hash = sha256_file_in_background(store_path)
+    db = open_readonly(store_path)
+    db.row_factory = None
     try:
         tags = event_tags(db)
-        with open(os.path.join(case_dir, "timeline.jsonl"), "w", encoding="utf-8", newline="\n") as out:
-            jsonl.write(iter_events(db), out, tags)
-        with open(os.path.join(case_dir, "timeline.csv"), "w", encoding="utf-8", newline="") as out:
-            csv_timeline.write(iter_events(db), out, tags)
+        with HashedTextWriter(os.path.join(case_dir, "timeline.jsonl")) as jsonl_out, \
+                HashedTextWriter(os.path.join(case_dir, "timeline.csv")) as csv_out:
+            json_line, csv_line = jsonl.line, csv_timeline.line
+            write_json, write_csv = jsonl_out.write, csv_out.write
+            write_csv(csv_timeline.HEADER)
+            for row in iter_events(db):
+                write_json(json_line(row, tags))
+                write_csv(csv_line(row, tags))
+            hashed = {"timeline.jsonl": jsonl_out.close()[0], "timeline.csv": csv_out.close()[0]}
     finally:
         db.close()
-    return write_manifest(case_dir, manifest)
+    hashed["case.sqlite"] = store_hash.result()
+    return write_manifest(case_dir, manifest, hashed)

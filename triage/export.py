@@ -67,10 +67,6 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def neutralise_row(values: Iterable[Any]) -> list[Any]:
-    return [neutralise(v) for v in values]
-
-
 # ------------------------------------------------------------------ time zones and times
 
 
@@ -274,32 +270,24 @@ def _tags_of(db: sqlite3.Connection) -> dict[int, list[str]]:
     return event_tags(db)
 
 
-def csv_cells(row: sqlite3.Row, tags: dict[int, list[str]]) -> list[Any]:
-    """One timeline.csv row (neutralised), in CSV_COLUMNS order."""
-    micros = row["ts"] // 1000 if row["timestamp"] else ""
-    return neutralise_row([
-        row["message"], row["timestamp"] or "", row["timestamp_desc"], micros, row["artifact"],
-        row["family"], row["extractor"], row["user"] or "", row["host"] or "", row["evidence"],
-        row["volume"], row["path"], "" if row["inode"] is None else row["inode"], row["sha256"],
-        row["data"], row["event_hash"], ",".join(tags.get(row["seq"], []))])
-
-
 def _write_csv(rows: Iterable[sqlite3.Row], out: TextIO, tags: dict[int, list[str]],
                stats: ExportStats) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    """The lines of timeline.csv (the same writer), for the selected events."""
+    from triage.outputs import csv_timeline  # lazy: the timeline writers import this module
+
+    out.write(csv_timeline.HEADER)
     for row in rows:
-        writer.writerow(csv_cells(row, tags))
+        out.write(csv_timeline.line(row, tags))
         stats.written += 1
 
 
 def _write_jsonl(rows: Iterable[sqlite3.Row], out: TextIO, tags: dict[int, list[str]],
                  stats: ExportStats) -> None:
+    """The lines of timeline.jsonl (the same writer), for the selected events."""
+    from triage.outputs import jsonl
+
     for row in rows:
-        record = row_to_record(row)
-        record["tags"] = tags.get(row["seq"], [])
-        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-        out.write("\n")
+        out.write(jsonl.line(row, tags))
         stats.written += 1
 
 
@@ -648,5 +636,5 @@ def export(case_dir: str, fmt: str, out: str, *, start: str | None = None, end: 
 
 __all__ = ["CSV_COLUMNS", "DEFAULT_NAMES", "EventFilter", "ExportStats", "FORMATS", "body_field",
            "body_line", "case_zone", "excel_datetime", "export", "export_with_stats",
-           "local_text", "neutralise", "neutralise_row", "parse_time", "select_events",
+           "local_text", "neutralise", "parse_time", "select_events",
            "timesketch_record", "zone_info"]

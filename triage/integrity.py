@@ -12,7 +12,7 @@ import hashlib
 import json
 import json.encoder
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO, Iterable
 
 CHAIN_SEED = hashlib.sha256(b"triage timeline chain v1").hexdigest()
@@ -150,3 +150,74 @@ def sha256_file(path: str) -> str:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class HashedTextWriter:
+    """A UTF-8 text file whose SHA-256 is computed as it is written, not read back afterwards.
+
+    Text is gathered into blocks of about 1 MiB; each block is written and handed to a hashing
+    thread of its own (hashlib releases the GIL), so the digest of a multi-gigabyte timeline
+    costs the thread composing its lines almost nothing. Blocks are hashed in the order they
+    are written (one thread, first in first out); at most a few wait, so memory stays bounded.
+    """
+
+    BLOCK = 1 << 20
+    MAX_WAITING = 8
+
+    def __init__(self, path: str):
+        self._file = open(path, "wb")
+        self._parts: list[str] = []
+        self._pending = 0
+        self._digest = hashlib.sha256()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-output-hash")
+        self._waiting: list[Future[None]] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._pending += len(text)
+        if self._pending >= self.BLOCK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._parts:
+            return
+        data = "".join(self._parts).encode("utf-8")
+        self._parts.clear()
+        self._pending = 0
+        self._file.write(data)
+        self.size += len(data)
+        self._waiting.append(self._thread.submit(self._digest.update, data))
+        if len(self._waiting) > self.MAX_WAITING:
+            self._waiting.pop(0).result()
+
+    def close(self) -> tuple[str, int]:
+        """Write what is left; returns (SHA-256 hex, size in bytes) of the whole file."""
+        try:
+            self._flush()
+            for waiting in self._waiting:
+                waiting.result()
+        finally:
+            self._thread.shutdown(wait=True)
+            self._file.close()
+        return self._digest.hexdigest(), self.size
+
+    def __enter__(self) -> "HashedTextWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._file.closed:
+            if exc[0] is None:
+                self.close()
+            else:  # an error while writing: release the thread and the file, keep the error
+                self._thread.shutdown(wait=True)
+                self._file.close()
+
+
+def sha256_file_in_background(path: str) -> "Future[str]":
+    """sha256_file on a thread of its own: for a finished file hashed while other work runs."""
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-file-hash")
+    try:
+        return thread.submit(sha256_file, path)
+    finally:
+        thread.shutdown(wait=False)  # the submitted hash still runs to its end

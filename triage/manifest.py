@@ -15,13 +15,17 @@ MANIFEST = "manifest.json"
 OUTPUTS = ("case.sqlite", "timeline.jsonl", "timeline.csv")
 
 
-def write_manifest(case_dir: str, manifest: dict[str, Any]) -> str:
+def write_manifest(case_dir: str, manifest: dict[str, Any],
+                   hashed: dict[str, str] | None = None) -> str:
     """Hash the standard outputs anew; entries for files registered later (reports, exports)
-    keep the hash recorded when they were written, so a changed file still fails verify."""
+    keep the hash recorded when they were written, so a changed file still fails verify.
+
+    `hashed`: SHA-256 of standard outputs the caller computed while writing them."""
     manifest = dict(manifest)
+    hashed = hashed or {}
     extra = {name: entry for name, entry in (manifest.get("outputs") or {}).items()
              if name not in OUTPUTS}
-    manifest["outputs"] = {name: {"sha256": sha256_file(os.path.join(case_dir, name)),
+    manifest["outputs"] = {name: {"sha256": hashed.get(name) or sha256_file(os.path.join(case_dir, name)),
                                   "size": os.path.getsize(os.path.join(case_dir, name))}
                            for name in OUTPUTS if os.path.exists(os.path.join(case_dir, name))}
     manifest["outputs"].update(extra)

@@ -77,6 +77,13 @@ STAGING_SUFFIX = "-staging"
 EVENT_COLUMNS = ("ts", "timestamp", "timestamp_desc", "artifact", "family", "extractor", "message",
                  "user", "host", "evidence", "volume", "path", "inode", "sha256", "data",
                  "event_hash")
+# The columns of `events` in table order (what `SELECT *` gives): writers that stream millions
+# of rows read them by position, which is several times cheaper than by name.
+ROW_COLUMNS = ("seq", "ts", "timestamp", "timestamp_desc", "artifact", "family", "extractor",
+               "message", "user", "host", "evidence", "volume", "path", "inode", "sha256", "data",
+               "event_hash", "chain_hash")
+(SEQ, TS, TIMESTAMP, TIMESTAMP_DESC, ARTIFACT, FAMILY, EXTRACTOR, MESSAGE, USER, HOST, EVIDENCE,
+ VOLUME, PATH, INODE, SHA256, DATA, EVENT_HASH, CHAIN_HASH) = range(len(ROW_COLUMNS))
 NO_TIME_SORT = -(2**63)  # events without a time sort first, never at an invented time
 BATCH = 5000
 

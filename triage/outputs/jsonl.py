@@ -5,38 +5,46 @@ line can be re-hashed by anyone: `event_hash` is the SHA-256 of the line's other
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, TextIO
-
-import sqlite3
+import json.encoder
+from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 from triage.integrity import canonical
+from triage.store import (ARTIFACT, DATA, EVENT_HASH, EVIDENCE, EXTRACTOR, FAMILY, HOST, INODE,
+                          MESSAGE, PATH, SEQ, SHA256, TIMESTAMP, TIMESTAMP_DESC, USER, VOLUME)
+
+_string = json.encoder.encode_basestring  # the C encoder canonical() uses for text
 
 
+def _text(value: Any) -> str:
+    """A column's JSON: text through the C encoder directly, anything else (None, integers) as
+    canonical() writes it."""
+    return _string(value) if value.__class__ is str else canonical(value)
 
-def write(rows: Iterable[sqlite3.Row], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
-    """`tags` (rule ids per event seq) are added as the last field; they are derived from the
-    findings, so they are not part of `event_hash`."""
+
+def _tags(names: list[str]) -> str:
+    return "[" + ",".join(map(_string, names)) + "]"
+
+
+def line(row: Sequence[Any], tags: Mapping[int, list[str]]) -> str:
+    """One event's line from a stored row (an `events` row, read by position). Composed from
+    the columns: `data` is already canonical JSON, so it is written as stored instead of being
+    parsed and serialised again (same bytes either way). `tags` (rule ids per event seq) come
+    last; they derive from the findings, so they are not part of `event_hash`."""
+    return (f'{{"timestamp":{_text(row[TIMESTAMP])},"timestamp_desc":{_text(row[TIMESTAMP_DESC])},'
+            f'"artifact":{_text(row[ARTIFACT])},"family":{_text(row[FAMILY])},'
+            f'"extractor":{_text(row[EXTRACTOR])},"message":{_text(row[MESSAGE])},'
+            f'"user":{_text(row[USER])},"host":{_text(row[HOST])},'
+            f'"source":{{"evidence":{_text(row[EVIDENCE])},"volume":{_text(row[VOLUME])},'
+            f'"path":{_text(row[PATH])},"inode":{_text(row[INODE])},'
+            f'"sha256":{_text(row[SHA256])}}},'
+            f'"data":{row[DATA]},"event_hash":{_text(row[EVENT_HASH])},'
+            f'"tags":{_tags(tags.get(row[SEQ], ()))}}}\n')
+
+
+def write(rows: Iterable[Sequence[Any]], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
     count = 0
     tags = tags or {}
-    dumps = _dumps
     for row in rows:
-        # Composed from the stored columns: `data` is already canonical JSON, so it is written
-        # as stored instead of being parsed and serialised again (same bytes either way).
-        source = (f'{{"evidence":{dumps(row["evidence"])},"volume":{dumps(row["volume"])},'
-                  f'"path":{dumps(row["path"])},"inode":{dumps(row["inode"])},'
-                  f'"sha256":{dumps(row["sha256"])}}}')
-        out.write(
-            f'{{"timestamp":{dumps(row["timestamp"])},"timestamp_desc":{dumps(row["timestamp_desc"])},'
-            f'"artifact":{dumps(row["artifact"])},"family":{dumps(row["family"])},'
-            f'"extractor":{dumps(row["extractor"])},"message":{dumps(row["message"])},'
-            f'"user":{dumps(row["user"])},"host":{dumps(row["host"])},"source":{source},'
-            f'"data":{row["data"]},"event_hash":{dumps(row["event_hash"])},'
-            f'"tags":{dumps(tags.get(row["seq"], []))}}}\n')
+        out.write(line(row, tags))
         count += 1
     return count
-
-
-def _dumps(value: object) -> str:
-    """Compact JSON of one stored column (str, int or None: the canonical encoder's fast path;
-    lists of tags: sorted-key JSON is the same text for a list of strings)."""
-    return canonical(value)
