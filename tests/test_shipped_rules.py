@@ -43,6 +43,10 @@ def fired(rule_id: str, events: list[dict], zone: str = "Asia/Tokyo") -> bool:
                    [(i + 1, *row) for i, row in enumerate(rows)])
     result = evaluate([RULES[rule_id]], db.execute("SELECT * FROM events ORDER BY seq"), tzinfo(zone))
     assert not result.rule_errors
+    # The case-store path, which lets SQLite pre-select the events, finds exactly the same.
+    selected = evaluate([RULES[rule_id]], db, tzinfo(zone))
+    assert [(f.events, f.explanation) for f in selected.findings] == \
+        [(f.events, f.explanation) for f in result.findings]
     return bool(result.findings)
 
 

@@ -19,7 +19,7 @@ def detect(db_path: str, rules: Iterable[Rule], zone: Any = None) -> DetectionRe
     db = sqlite3.connect(db_path)
     db.row_factory = sqlite3.Row
     try:
-        result = evaluate(rules, db.execute("SELECT * FROM events ORDER BY seq"), zone)
+        result = evaluate(rules, db, zone)
         store_findings(db, result)
     finally:
         db.close()

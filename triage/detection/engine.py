@@ -1,8 +1,10 @@
 """Evaluating rules over a finished timeline and writing findings with their proving events.
 
-One pass over the events in timeline order: every event is tested against every rule's
-conditions; a match rule collects its events directly, thresholds and sequences keep only the
-events that pass their `where` tests (a small subset) and are resolved at the end. A rule that
+One pass over the events in timeline order: every event is tested against the conditions of
+every rule it can match (rules are pre-selected by the event's family, description, extractor
+and artifact, and by the data keys they need, so most events are never decoded); a match rule
+collects its events directly, thresholds and sequences keep only the events that pass their
+`where` tests (a small subset) and are resolved at the end. A rule that
 fails at run time (a field of an unexpected type, say) is recorded and skipped: the other rules
 and the case are unaffected.
 
@@ -171,24 +173,61 @@ def test(cond: dict[str, Any], record: dict[str, Any]) -> bool:
     return compile_condition(cond)(record)
 
 
-def families(cond: dict[str, Any]) -> frozenset[str] | None:
-    """The event families a condition can match at all (None: any family).
+# Columns a rule can be pre-selected on without decoding an event's data.
+PREFILTER_COLUMNS = ("family", "timestamp_desc", "extractor", "artifact")
 
-    Used to skip, per event, the rules that cannot match its family: most rules name one.
-    """
+
+def column_values(cond: dict[str, Any], column: str) -> frozenset[str] | None:
+    """The case-folded values `column` must have for the condition to hold (None: any).
+
+    A necessary condition only, used to skip per event the rules that cannot match its
+    family, description, extractor or artifact: most rules name one. Only text values are used
+    (a number is compared as a number, which text folding cannot stand for)."""
     if "all" in cond:
-        known = [f for f in (families(c) for c in cond["all"]) if f is not None]
+        known = [v for v in (column_values(c, column) for c in cond["all"]) if v is not None]
         return frozenset.intersection(*known) if known else None
     if "any" in cond:
-        parts = [families(c) for c in cond["any"]]
+        parts = [column_values(c, column) for c in cond["any"]]
         return None if any(p is None for p in parts) else frozenset().union(*parts)
-    if "not" in cond or cond.get("field") != "family":
+    if "not" in cond or cond.get("field") != column:
         return None
-    if cond["op"] == "equals":
-        return frozenset({str(cond["value"]).casefold()})
-    if cond["op"] == "in":
-        return frozenset(str(v).casefold() for v in cond["value"])
-    return None
+    wanted = [cond["value"]] if cond["op"] == "equals" else \
+        (list(cond["value"]) if cond["op"] == "in" else None)
+    if wanted is None or not all(type(w) is str for w in wanted):
+        return None
+    return frozenset(w.casefold() for w in wanted)
+
+
+def families(cond: dict[str, Any]) -> frozenset[str] | None:
+    """The event families a condition can match at all (None: any family)."""
+    return column_values(cond, "family")
+
+
+_PRESENCE_OPS = ("in", "contains", "regex", "gt", "gte", "lt", "lte")
+
+
+def data_keys(cond: dict[str, Any]) -> frozenset[str]:
+    """Keys that must be present in an event's `data` for the condition to hold.
+
+    A `data.KEY...` field that is absent reads as None, which no `contains`, `regex`, `in`,
+    comparison, non-null `equals` or `exists: true` accepts. The check is made on the stored
+    JSON text (the key's canonical JSON followed by a colon), before the text is parsed: a
+    key that is present always passes; a miss proves absence."""
+    if "all" in cond:
+        return frozenset().union(*(data_keys(c) for c in cond["all"]))
+    if "any" in cond:
+        parts = [data_keys(c) for c in cond["any"]]
+        return frozenset.intersection(*parts) if parts else frozenset()
+    if "not" in cond:
+        return frozenset()
+    path, op, wanted = cond.get("field", ""), cond.get("op"), cond.get("value")
+    if not path.startswith("data.") or len(path) <= 5:
+        return frozenset()
+    requires = op in _PRESENCE_OPS or (op == "equals" and wanted is not None) or \
+        (op == "exists" and wanted is True)
+    if op == "in" and None in (wanted or []):
+        requires = False
+    return frozenset({path[5:].split(".")[0]}) if requires else frozenset()
 
 
 def _key(value: Any) -> str | None:
@@ -204,6 +243,25 @@ def _duration_text(seconds: int) -> str:
     return f"{seconds}s"
 
 
+@dataclass(frozen=True)
+class _Gate:
+    """Necessary conditions of one rule condition: column values, and data keys (as the
+    text they have in the stored data JSON)."""
+
+    needs: tuple[tuple[str, frozenset[str]], ...]
+    needles: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cond: dict[str, Any]) -> "_Gate":
+        needs = tuple((column, values) for column in PREFILTER_COLUMNS
+                      if (values := column_values(cond, column)) is not None)
+        keys = sorted(data_keys(cond))
+        return cls(needs, tuple(json.dumps(k, ensure_ascii=False) + ":" for k in keys))
+
+    def admits(self, folded: dict[str, Any]) -> bool:
+        return all(folded[column] in allowed for column, allowed in self.needs)
+
+
 class _RuleState:
     """What one rule keeps during the pass."""
 
@@ -213,15 +271,17 @@ class _RuleState:
         body = rule.body
         if rule.kind == "match":
             self.match = compile_condition(body)
-            self.families = families(body)
+            conditions = [body]
         elif rule.kind == "threshold":
             self.match = compile_condition(body["where"])
-            self.families = families(body["where"])
+            conditions = [body["where"]]
         else:
             self.step_tests = [(step["name"], compile_condition(step["where"])) for step in body["steps"]]
-            step_families = [families(step["where"]) for step in body["steps"]]
-            self.families = None if any(f is None for f in step_families) \
-                else frozenset().union(*step_families)
+            conditions = [step["where"] for step in body["steps"]]
+        # One gate per condition (a sequence has one per step): what an event must have for
+        # that condition to hold (see column_values and data_keys). An event that passes no
+        # gate never reaches the rule, and most events are never decoded.
+        self.gates = [_Gate.of(c) for c in conditions]
         self.hits: list[tuple[int, int, str | None, dict[str, Any]]] = []
         self.steps: dict[str, list[tuple[int, int, str | None, dict[str, Any]]]] = defaultdict(list)
 
@@ -342,24 +402,80 @@ def _local_fields(zone: Any) -> Any:
     return add
 
 
-def evaluate(rules: Iterable[Rule], rows: Iterator[sqlite3.Row], zone: Any = None) -> DetectionResult:
+def _interested(states: list[_RuleState], values: tuple[Any, ...]) -> list[tuple[_RuleState, tuple[_Gate, ...]]]:
+    """The rules an event with these PREFILTER_COLUMNS values can match at all, each with the
+    gates it passes."""
+    folded = dict(zip(PREFILTER_COLUMNS, (v.casefold() if isinstance(v, str) else v for v in values)))
+    found = []
+    for state in states:
+        gates = tuple(g for g in state.gates if g.admits(folded))
+        if gates:
+            found.append((state, gates))
+    return found
+
+
+def _ready(gates: tuple[_Gate, ...], text: str) -> bool:
+    """Whether the event's data text has every key of at least one gate."""
+    return any(all(n in text for n in gate.needles) for gate in gates)
+
+
+def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterator[sqlite3.Row]:
+    """The events some rule may match, in timeline order, chosen inside SQLite.
+
+    The distinct (family, description, extractor, artifact) combinations of the case are few;
+    the rules each can reach are worked out in Python (the exact folding `_interested` uses)
+    and written to a temporary table with, per rule, one data key it needs. SQLite then hands
+    over only the events of a wanted combination whose data text holds such a key: the millions
+    of file-system and event-log records no rule looks at never become Python objects. A
+    combination with a NULL column (not written by triage) falls back to reading every event."""
+    combos = db.execute(f"SELECT DISTINCT {', '.join(PREFILTER_COLUMNS)} FROM events").fetchall()
+    if any(v is None for combo in combos for v in combo):
+        yield from db.execute("SELECT * FROM events ORDER BY seq")
+        return
+    wanted = []
+    for combo in combos:
+        values = tuple(combo)
+        for _, gates in _interested(states, values):
+            wanted.extend((*values, g.needles[0] if g.needles else None) for g in gates)
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS rule_wanted (family TEXT, timestamp_desc TEXT, "
+               "extractor TEXT, artifact TEXT, needle TEXT)")
+    db.execute("DELETE FROM temp.rule_wanted")
+    db.executemany("INSERT INTO temp.rule_wanted VALUES (?,?,?,?,?)", sorted(set(wanted), key=repr))
+    db.execute("CREATE INDEX IF NOT EXISTS temp.rule_wanted_key ON rule_wanted "
+               "(family, timestamp_desc, extractor, artifact)")
+    try:
+        yield from db.execute(
+            "SELECT e.* FROM events e WHERE EXISTS (SELECT 1 FROM temp.rule_wanted w "
+            "WHERE w.family = e.family AND w.timestamp_desc = e.timestamp_desc "
+            "AND w.extractor = e.extractor AND w.artifact = e.artifact "
+            "AND (w.needle IS NULL OR instr(e.data, w.needle) > 0)) ORDER BY e.seq")
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.rule_wanted")
+
+
+def evaluate(rules: Iterable[Rule], rows: Iterator[sqlite3.Row] | sqlite3.Connection,
+             zone: Any = None) -> DetectionResult:
+    """Evaluate `rules` over events in timeline order: `rows` (all of them, any source), or a
+    case store's connection, from which only the events some rule can match are read."""
     states = [_RuleState(rule) for rule in rules]
+    if isinstance(rows, sqlite3.Connection):
+        rows = _candidate_rows(rows, states)
     add_local = _local_fields(zone)
-    by_family: dict[str, list[_RuleState]] = {}
+    by_columns: dict[tuple[Any, ...], list[tuple[_RuleState, tuple[_Gate, ...]]]] = {}
     for row in rows:
-        family = row["family"]
-        interested = by_family.get(family)
+        values = (row["family"], row["timestamp_desc"], row["extractor"], row["artifact"])
+        interested = by_columns.get(values)
         if interested is None:
-            folded = (family or "").casefold()
-            interested = by_family[family] = [s for s in states
-                                              if s.families is None or folded in s.families]
+            interested = by_columns[values] = _interested(states, values)
         if not interested:
-            continue  # no rule can match this family: the event is not even decoded
+            continue  # no rule can match: the event is not even decoded
+        text = row["data"]
+        ready = [s for s, gates in interested if not s.failed and _ready(gates, text)]
+        if not ready:
+            continue
         record = row_to_record(row)
         add_local(record, row["ts"])
-        for state in interested:
-            if state.failed:
-                continue
+        for state in ready:
             try:
                 state.feed(row["seq"], row["ts"], row["timestamp"], record)
             except Exception as exc:  # a rule that breaks at run time is recorded and skipped
