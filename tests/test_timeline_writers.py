@@ -3,6 +3,7 @@ json modules give for the same values, whatever text the evidence holds."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -86,3 +87,20 @@ def test_hashed_writer_digest_is_the_file_digest(tmp_path) -> None:
     digest, size = writer.close()
     assert size == os.path.getsize(path)
     assert digest == integrity.sha256_file(path)
+
+
+_field = st.none() | _text
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(_text, _text, _text, _field, st.dictionaries(_text, _maybe | st.integers(0, 9), max_size=3),
+       _field, _text, _text, _field, _data)
+def test_file_event_hasher_is_event_hash(artifact, family, extractor, host, source, timestamp,
+                                         desc, message, user, data) -> None:
+    record = {"timestamp": timestamp, "timestamp_desc": desc, "artifact": artifact,
+              "family": family, "extractor": extractor, "message": message, "user": user,
+              "host": host, "source": source, "data": data}
+    reference = hashlib.sha256(integrity.canonical(record).encode("utf-8")).hexdigest()
+    assert integrity.event_hash(record) == reference
+    hasher = integrity.FileEventHasher(artifact, family, extractor, host, source)
+    assert hasher(timestamp, desc, message, user, integrity.canonical(data)) == reference

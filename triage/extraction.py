@@ -56,6 +56,9 @@ def json_safe(value: Any) -> Any:
                 out[key] = item if item.isascii() else clean_text(item)
             elif item_kind in _PLAIN:
                 out[key] = item
+            elif item_kind is list:  # lists of plain text or numbers (flags, names): inline
+                out[key] = [x if (x.__class__ is str and x.isascii()) or x.__class__ in _PLAIN
+                            else json_safe(x) for x in item]
             else:
                 out[key] = json_safe(item)
         return out
@@ -82,20 +85,17 @@ def json_safe(value: Any) -> Any:
     return clean_text(str(value))
 
 
-def fixed_fields(artifact: Artifact, extractor: Extractor, host: str | None,
-                 source: dict[str, Any]) -> dict[str, str]:
-    """The canonical JSON of the fields every event of one file shares, computed once per file
-    for `build_record` (they are a third of an event hash's input)."""
-    return {"artifact": integrity.canonical(artifact.name),
-            "family": integrity.canonical(artifact.family),
-            "extractor": integrity.canonical(extractor.name),
-            "host": integrity.canonical(host), "source": integrity.canonical(source)}
+def file_hasher(artifact: Artifact, extractor: Extractor, host: str | None,
+                source: dict[str, Any]) -> integrity.FileEventHasher:
+    """The event hasher of one file, for `build_record` (the shared fields are a third of an
+    event hash's input: serialised once per file, not once per event)."""
+    return integrity.FileEventHasher(artifact.name, artifact.family, extractor.name, host, source)
 
 
 def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: str | None,
-                 source: dict[str, Any], fixed: dict[str, str] | None = None) -> dict[str, Any]:
-    """The stored and exported record of one event, with its `event_hash`. `fixed`: the
-    `fixed_fields` of this file, when the caller builds many records from it."""
+                 source: dict[str, Any], hasher: integrity.FileEventHasher | None = None) -> dict[str, Any]:
+    """The stored and exported record of one event, with its `event_hash`. `hasher`: the
+    `file_hasher` of this file, when the caller builds many records from it."""
     record = {
         "timestamp": event.timestamp.iso() if event.timestamp else None,
         "timestamp_desc": clean_text(event.timestamp_desc),
@@ -108,8 +108,11 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
         "source": source,
         "data": json_safe(event.data),
     }
-    record["data_json"] = integrity.canonical(record["data"])  # serialised once, stored as is
-    record["event_hash"] = integrity.event_hash(record, fixed)
+    data_json = record["data_json"] = integrity.canonical(record["data"])  # stored as is
+    if hasher is None:
+        hasher = file_hasher(artifact, extractor, host, source)
+    record["event_hash"] = hasher(record["timestamp"], record["timestamp_desc"],
+                                  record["message"], record["user"], data_json)
     return record
 
 
@@ -222,7 +225,7 @@ class Extraction:
                                 open_path=lambda path: find_path(tree, path) if tree else None,
                                 path_times=lambda path: path_times(tree, path) if tree else None)
         profile_user = ctx.user_for_path(f.path)
-        fixed = fixed_fields(artifact, extractor, host, source)
+        hasher = file_hasher(artifact, extractor, host, source)
         produced = 0
         error: str | None = None
         try:
@@ -232,7 +235,7 @@ class Extraction:
                 for event in extractor.extract(readable, ctx):
                     if event.user is None and profile_user:
                         event.user = profile_user  # a file in a profile belongs to its owner
-                    record = build_record(event, artifact, extractor, host, source, fixed)
+                    record = build_record(event, artifact, extractor, host, source, hasher)
                     try:
                         self.store.add_event(record, event.timestamp.ns if event.timestamp
                                              else None)

@@ -25,7 +25,11 @@ _FORMULA_FIRST = frozenset(FORMULA_START)
 def cell(value: Any) -> str:
     """One text cell: empty for None, formula-neutralised, quoted when it must be."""
     if value.__class__ is not str:
-        return "" if value is None else cell(str(value))
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)):
+            return str(value)  # numbers stay numbers, a negative one is not neutralised
+        return cell(str(value))
     if not value:
         return ""
     if value[0] in _FORMULA_FIRST:
@@ -35,16 +39,32 @@ def cell(value: Any) -> str:
     return value
 
 
+class _Cells(dict):
+    """CSV text of column groups that repeat from event to event (artifact, family, extractor;
+    the host and source of one file), composed once per distinct group."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, key: tuple[Any, ...]) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        text = ",".join(cell(v) for v in key)
+        self[key] = text
+        return text
+
+
+_CELLS = _Cells()
+
+
 def line(row: Sequence[Any], tags: Mapping[int, list[str]]) -> str:
     """One event's CSV line from a stored row (an `events` row, read by position)."""
-    timestamp, inode = row[TIMESTAMP], row[INODE]
+    timestamp, seq, cells = row[TIMESTAMP], row[SEQ], _CELLS
     return ",".join((
         cell(row[MESSAGE]), cell(timestamp), cell(row[TIMESTAMP_DESC]),
-        str(row[TS] // 1000) if timestamp else "", cell(row[ARTIFACT]), cell(row[FAMILY]),
-        cell(row[EXTRACTOR]), cell(row[USER]), cell(row[HOST]), cell(row[EVIDENCE]),
-        cell(row[VOLUME]), cell(row[PATH]), "" if inode is None else str(inode),
-        cell(row[SHA256]), cell(row[DATA]), cell(row[EVENT_HASH]),
-        cell(",".join(tags.get(row[SEQ], ()))))) + "\n"
+        str(row[TS] // 1000) if timestamp else "",
+        cells[row[ARTIFACT], row[FAMILY], row[EXTRACTOR]], cell(row[USER]),
+        cells[row[HOST], row[EVIDENCE], row[VOLUME], row[PATH], row[INODE], row[SHA256]],
+        cell(row[DATA]), cell(row[EVENT_HASH]), cell(",".join(tags[seq])) if seq in tags else "")) + "\n"
 
 
 def write(rows: Iterable[Sequence[Any]], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
