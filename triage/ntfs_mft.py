@@ -202,6 +202,31 @@ def parse_record(rec: bytes | bytearray, off: int, rsize: int, entry: int, seq: 
             runs, attr_list)
 
 
+def parse_names(rec: bytes | bytearray, off: int, rsize: int, attr_off: int, used: int) -> list:
+    """Only the $FILE_NAME items of a record, as parse_record gives them: for the records a
+    scan does not select (the live files of a deleted-file scan), whose names are needed for
+    paths and nothing else. Raises as parse_record does on a damaged attribute area."""
+    end = off + (used if used <= rsize else rsize)
+    pos = off + attr_off
+    names: list = []
+    unpack_attr = _ATTR.unpack_from
+    while pos + 24 <= end:
+        atype, alen, nonres, _nl, _no, clen, coff = unpack_attr(rec, pos)
+        if atype == 0xFFFFFFFF:
+            break
+        if alen < 24 or alen & 7 or pos + alen > end:
+            raise ValueError(f"attribute of length {alen} at offset {pos} overruns the record")
+        if atype == 0x30 and not nonres and clen >= 66 and coff + clen <= alen:
+            start = pos + coff
+            parent, created, modified, changed, accessed, nlen, ns = _FN.unpack_from(rec, start)
+            if 66 + 2 * nlen <= clen:
+                names.append((_utf16(rec[start + 66:start + 66 + 2 * nlen], "surrogatepass")[0],
+                              ns, parent & _REF_MASK, parent >> 48,
+                              created, modified, changed, accessed))
+        pos += alen  # every attribute is still walked: a damaged one fails as in parse_record
+    return names
+
+
 def preferred_name(names: list) -> tuple | None:
     """The name used for the path: Win32 (or Win32+DOS), else POSIX, else DOS."""
     best = None
@@ -510,6 +535,33 @@ class MftScan:
                 rec, pos = fixed, 0
             (_s, _uo, _uc, _lsn, seq, links, attr_off, flags, used_size, _alloc,
              base) = hdr(rec, pos)
+            if not base & _REF_MASK and not select(flags):
+                # Not wanted, not an extension: only its name matters (for paths).
+                try:
+                    names = parse_names(rec, pos, rsize, attr_off, used_size)
+                except (struct.error, ValueError):
+                    self._bad(entry, "damaged attributes")
+                    refs_add(0)
+                    meta_add(seq << 8)
+                    names_add(None)
+                    entry += 1
+                    continue
+                if names:
+                    best = names[0] if len(names) == 1 else preferred_name(names)
+                    refs_add(best[2] | best[3] << 48)
+                    meta_add(seq << 8 | (flags & 0x7F) | _NAMED)
+                    names_add(best[0])
+                    if flags & IN_USE:
+                        stats.in_use += 1
+                    else:
+                        stats.deleted += 1
+                else:
+                    refs_add(0)
+                    meta_add(seq << 8 | (flags & 0x7F))
+                    names_add(None)
+                    stats.empty += 1
+                entry += 1
+                continue
             try:
                 record = parse_record(rec, pos, rsize, entry, seq, links, flags, attr_off,
                                       used_size, details and not flags & IN_USE)
