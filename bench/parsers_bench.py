@@ -98,13 +98,15 @@ def _records_builder():
     """The engine's per-event record building (JSON normalisation, event hash), as a function
     of an event, for the "+ build_record" measurements."""
     from triage.artifacts import Artifact
-    from triage.extraction import build_record
+    from triage.extraction import build_record, file_hasher
 
     def make(name: str, family: str, extractor: Any) -> Callable[[Any], dict]:
         artifact = Artifact(name=name, family=family, extractor=extractor.name, paths=("/bench",))
         source = {"evidence": "bench", "volume": "p1", "path": "/bench", "inode": None,
                   "sha256": "0" * 64}
-        return lambda event: build_record(event, artifact, extractor, "BENCH-HOST", source)
+        hasher = file_hasher(artifact, extractor, "BENCH-HOST", source)  # once per file, as
+        return lambda event: build_record(event, artifact, extractor, "BENCH-HOST", source,
+                                          hasher)  # the engine does
     return make
 
 
