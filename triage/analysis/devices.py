@@ -117,19 +117,27 @@ def _source(record: dict[str, Any]) -> str:
     return data.get("plugin") or record["extractor"]
 
 
+# An event-log record names a device only through one of these keys (see _evtx_identity): the
+# others (most of a large Security log) are left in SQLite, never decoded.
+_EVTX_IDENTITY_KEYS = ("SerialNumber", "serial", "DeviceInstanceId", "InstanceId",
+                       "device_instance_id")
+_EVTX_WITH_IDENTITY = " OR ".join(f"instr(data, '{json.dumps(k)}:') > 0" for k in _EVTX_IDENTITY_KEYS)
+
+
 def _events(db: sqlite3.Connection) -> Iterator[tuple[int, dict[str, Any]]]:
     for row in db.execute("SELECT seq, timestamp, timestamp_desc, extractor, user, message, "
-                          "data FROM events WHERE extractor IN ('registry', 'setupapi', 'evtx', "
-                          "'lnk', 'jumplist_auto', 'jumplist_custom') ORDER BY seq"):
+                          "data FROM events WHERE extractor IN ('registry', 'setupapi', "
+                          "'lnk', 'jumplist_auto', 'jumplist_custom') OR (extractor = 'evtx' "
+                          f"AND ({_EVTX_WITH_IDENTITY})) ORDER BY seq"):
         yield row[0], {"timestamp": row[1], "timestamp_desc": row[2], "extractor": row[3],
                        "user": row[4], "message": row[5], "data": json.loads(row[6])}
 
 
 def _evtx_identity(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    for key in ("SerialNumber", "serial"):
+    for key in _EVTX_IDENTITY_KEYS[:2]:
         if data.get(key):
             return norm_serial(data[key]), None
-    for key in ("DeviceInstanceId", "InstanceId", "device_instance_id"):
+    for key in _EVTX_IDENTITY_KEYS[2:]:
         if data.get(key):
             from triage.usb_ids import parse_instance_id
 

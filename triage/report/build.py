@@ -792,13 +792,18 @@ def _activity_section(ctx: _Ctx, db: sqlite3.Connection) -> str:
     per_day: dict[_dt.date, Counter[str]] = defaultdict(Counter)
     cache: dict[int, _dt.date | None] = {}
     quarter = 900 * 10**9  # every zone offset in use is a multiple of 15 minutes
-    for ts, family in db.execute("SELECT ts, family FROM events WHERE ts > ?", (NO_TIME_SORT,)):
-        key = ts // quarter
+    # Counted per quarter hour inside SQLite (a few thousand rows come back, not one per
+    # event); SQLite's integer division truncates, so times before 1970 are counted here.
+    counted = db.execute(f"SELECT ts / {quarter}, family, count(*) FROM events WHERE ts >= 0 "
+                         f"GROUP BY 1, 2").fetchall()
+    counted += [(ts // quarter, family, 1) for ts, family in db.execute(
+        "SELECT ts, family FROM events WHERE ts > ? AND ts < 0", (NO_TIME_SORT,))]
+    for key, family, count in counted:
         if key not in cache:
             cache[key] = _local_date(key * quarter, ctx.tz)
         day = cache[key]
         if day is not None:
-            per_day[day][family or "other"] += 1
+            per_day[day][family or "other"] += count
     untimed = db.execute("SELECT COUNT(*) FROM events WHERE ts = ?", (NO_TIME_SORT,)).fetchone()[0]
     note = f'<p class="note">{ctx.h("untimed", n=f"{untimed:,}")}</p>' if untimed else ""
     if not per_day:
