@@ -36,3 +36,20 @@ def test_workers_keep_errors_in_order(cli, tmp_path):
     assert cli("run", evidence, "-o", one, "--quiet").exit_code == 1
     assert cli("run", evidence, "-o", two, "--quiet", "--workers", "2").exit_code == 1
     _same_case(one, two)
+
+
+def test_chunks_keep_match_order_and_isolate_big_files():
+    from types import SimpleNamespace
+
+    from triage.parallel import FILE_WEIGHT, _chunks
+
+    sizes = [10] * 50 + [2**30] + [10] * 50 + [2**29] + [10] * 20
+    matches = [SimpleNamespace(file=SimpleNamespace(size=s), n=i) for i, s in enumerate(sizes)]
+    chunks = _chunks(matches, 2)
+    assert [m.n for chunk in chunks for m in chunk] == list(range(len(sizes)))  # order kept
+    assert all(chunks)
+    big = [chunk for chunk in chunks if any(m.file.size >= 2**29 for m in chunk)]
+    assert len(big) == 2 and all(len(chunk) == 1 for chunk in big)  # each big file alone
+    small = _chunks([SimpleNamespace(file=SimpleNamespace(size=0), n=i) for i in range(100)], 2)
+    assert len(small) == 8 and {len(c) for c in small} == {12, 13}  # equal files: equal counts
+    assert _chunks([], 2) == [] and FILE_WEIGHT > 0

@@ -2,7 +2,8 @@
 
 Why this shape: dfVFS handles (and libyal objects) cannot cross processes, so each worker
 re-opens the evidence itself (once per process, with its own resolver context) and finds its
-files again by path. The matched files are cut into contiguous chunks; each chunk is extracted
+files again by path. The matched files are cut into contiguous chunks of about equal weight
+(bytes plus a fixed cost per file); each chunk is extracted
 into a private SQLite file with the same schema as the case store; the main process merges
 the chunks in chunk order. Events are ordered by (time, event hash) at finalisation anyway, and
 sources and errors are merged in match order, so the case is the same as a one-process run:
@@ -95,15 +96,26 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
                        extraction.timings.to_dict())
 
 
+FILE_WEIGHT = 256 * 1024  # a file's fixed cost (open, hash, parse set-up), in bytes
+
+
 def _chunks(matches: list[Match], workers: int) -> list[list[Match]]:
+    """Contiguous runs of the matches (merge order stays match order), cut by weight (size
+    plus a fixed cost per file) rather than by count: a gigabyte journal or event log gets a
+    chunk of its own instead of dragging a thousand small files with it, so the workers
+    finish together."""
+    if not matches:
+        return []
     count = max(1, min(len(matches), workers * CHUNKS_PER_WORKER))
-    size, extra = divmod(len(matches), count)
-    chunks, start = [], 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        chunks.append(matches[start:end])
-        start = end
-    return [c for c in chunks if c]
+    weights = [max(getattr(m.file, "size", 0) or 0, 0) + FILE_WEIGHT for m in matches]
+    target = sum(weights) / count
+    chunks: list[list[Match]] = [[] for _ in range(count)]
+    done = 0.0
+    for match, weight in zip(matches, weights):
+        # the chunk where the file's middle falls on the line of all weights laid end to end
+        chunks[min(count - 1, int((done + weight / 2) / target))].append(match)
+        done += weight
+    return [chunk for chunk in chunks if chunk]
 
 
 def extract_in_workers(run: Any, work: str, evidence: Evidence, volume: Volume,
