@@ -7,6 +7,7 @@ The record built here (with `event_hash`) is the timeline's contract; see triage
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from collections import Counter
 from typing import Any
@@ -85,6 +86,32 @@ def json_safe(value: Any) -> Any:
     return clean_text(str(value))
 
 
+_DIRECT = frozenset((str, int, bool, type(None), float))
+_DIRECT_OR_LIST = _DIRECT | {list}
+_STRICT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
+
+
+def data_json(data: Any) -> str:
+    """canonical(json_safe(data)), without json_safe's walk in the usual case: a flat dict
+    with ASCII text keys whose values are text, numbers, booleans, None or lists of those is
+    serialised directly; the text is then checked for what json_safe would have changed (lone
+    surrogates; NaN and infinities make the strict encoder fail). Anything else takes the
+    walk. A property test holds both ways equal."""
+    if data.__class__ is dict:
+        kinds = set(map(type, data.values()))
+        if kinds <= _DIRECT or (kinds <= _DIRECT_OR_LIST and all(
+                set(map(type, v)) <= _DIRECT for v in data.values() if v.__class__ is list)):
+            try:
+                plain_keys = all(map(str.isascii, data))  # TypeError: a key that is not str
+                text = _STRICT.encode(data) if plain_keys else None
+            except (TypeError, ValueError):
+                text = None
+            if text is not None and (text.isascii() or _SURROGATE.search(text) is None):
+                return text
+    return integrity.canonical(json_safe(data))
+
+
 def file_hasher(artifact: Artifact, extractor: Extractor, host: str | None,
                 source: dict[str, Any]) -> integrity.FileEventHasher:
     """The event hasher of one file, for `build_record` (the shared fields are a third of an
@@ -106,13 +133,13 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
         "user": clean_text(event.user) if event.user else None,
         "host": host,
         "source": source,
-        "data": json_safe(event.data),
+        "data": event.data,  # as the extractor gave it; `data_json` is its stored JSON
     }
-    data_json = record["data_json"] = integrity.canonical(record["data"])  # stored as is
+    text = record["data_json"] = data_json(event.data)  # stored as is
     if hasher is None:
         hasher = file_hasher(artifact, extractor, host, source)
     record["event_hash"] = hasher(record["timestamp"], record["timestamp_desc"],
-                                  record["message"], record["user"], data_json)
+                                  record["message"], record["user"], text)
     return record
 
 
