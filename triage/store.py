@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, ts INTEGER, timestamp TEXT, timestamp_desc TEXT, artifact TEXT,
   family TEXT, extractor TEXT, message TEXT, user TEXT, host TEXT, evidence TEXT, volume TEXT,
   path TEXT, inode INTEGER, sha256 TEXT, data TEXT, event_hash TEXT, chain_hash TEXT);
+-- For the readers that want one family or a time range (report sections, exports, labs,
+-- analyses): filled as finalize() inserts the ordered rows, so no extra pass over the case.
+CREATE INDEX IF NOT EXISTS events_family ON events (family);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 """
 
 STAGING_SCHEMA = """
