@@ -13,7 +13,7 @@ A definition's `exclude` patterns leave out files by name in both kinds of match
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Iterator
 
@@ -43,6 +43,23 @@ def _segments(pattern: str) -> tuple[str, ...]:
     return tuple(s.lower() for s in pattern.strip("/").split("/") if s)
 
 
+_WILDCARDS = frozenset("*?[")
+_LITERAL: dict[str, bool] = {}
+
+
+def _matches(name: str, seg: str) -> bool:
+    """fnmatchcase(name, seg), with a plain comparison for a segment without wildcards (most
+    are: `windows`, `system32`...); this runs for every entry of every folder walked."""
+    literal = _LITERAL.get(seg)
+    if literal is None:
+        literal = _LITERAL[seg] = not (_WILDCARDS & set(seg))
+    return name == seg if literal else fnmatchcase(name, seg)
+
+
+def _next(state: _State, position: int) -> _State:
+    return _State(state.artifact_index, state.segments, position, state.stream)
+
+
 def _advance(state: _State, name: str, is_dir: bool) -> tuple[list[_State], bool]:
     """States that continue below `name`, and whether `name` (a file) completes the pattern."""
     segs, pos = state.segments, state.position
@@ -51,17 +68,15 @@ def _advance(state: _State, name: str, is_dir: bool) -> tuple[list[_State], bool
     seg = segs[pos]
     if seg == "**":
         carried: list[_State] = []
-        complete = False
         if is_dir:
             carried.append(state)  # ** swallows this folder too
-        rest = replace(state, position=pos + 1)
-        more, done = _advance(rest, name, is_dir)
-        return carried + more, complete or done
-    if not fnmatchcase(name, seg):
+        more, done = _advance(_next(state, pos + 1), name, is_dir)
+        return carried + more, done
+    if not _matches(name, seg):
         return [], False
     if pos == len(segs) - 1:
         return [], not is_dir
-    return ([replace(state, position=pos + 1)] if is_dir else []), False
+    return ([_next(state, pos + 1)] if is_dir else []), False
 
 
 def find_files(tree: Tree, artifacts: list[Artifact], by_name: bool = False) -> Iterator[Match]:
