@@ -490,3 +490,64 @@ def test_bad_input_same_errors(tmp_path):
     for data in (b"ElfFile\x00" + bytes(200), base.security_log()[:3000],
                  base.security_log()[:4096 + 30000]):
         same(_file(tmp_path, data))
+
+
+# --- a record that ends at its chunk's last byte ---------------------------------------------------
+
+
+def _padded_4625(pad: int) -> EvtxRecord:
+    """A failed logon whose workstation name is `pad` characters: a record of chosen size."""
+    return EvtxRecord(4625, SECURITY, "Security", T0, computer="WKS-01.corp.example", level=0,
+                      provider_guid=base.SECURITY_GUID, keywords=0x8010000000000000,
+                      payload=event_data([
+                          ("TargetUserSid", ew.sid("S-1-0-0")), ("TargetUserName", "administrator"),
+                          ("LogonType", ew.u32(3)), ("WorkstationName", "K" * pad),
+                          ("IpAddress", "198.51.100.23")]))
+
+
+def _first_chunk_free(data: bytes) -> int:
+    return struct.unpack_from("<I", data, 4096 + 48)[0]
+
+
+def chunk_end_log() -> tuple[bytes, int]:
+    """A log whose first chunk ends with a record filling it to the last byte, then one more
+    record in a second chunk; returns the file and the chunk-end record's number."""
+    fillers = []
+    while True:
+        fillers.append(_padded_4625(8))
+        data = build_evtx(fillers)
+        if _first_chunk_free(data) > 65536 - 2000:
+            break
+    free = _first_chunk_free(data)
+    for pad in range(0, 1200):
+        data = build_evtx(fillers + [_padded_4625(pad)])
+        if _first_chunk_free(data) == 65536:  # the padded record ends at the chunk's end
+            return build_evtx(fillers + [_padded_4625(pad), _padded_4625(8)]), len(fillers) + 1
+        if _first_chunk_free(data) == free:  # the record moved to the next chunk: too big
+            break
+    raise AssertionError("no padding fills the chunk exactly")
+
+
+def test_record_at_the_chunk_end_is_read_and_marked(tmp_path) -> None:
+    data, number = chunk_end_log()
+    path = _file(tmp_path, data)
+    fast, fast_ctx = _run(path, True, False)
+    slow, slow_ctx = _run(path, False, False)
+    assert len(fast) == len(slow) + 1 == number + 1  # libevtx loses the chunk-end record
+    extra = [e for e in fast if dict(e[4]).get("chunk_end_record")]
+    assert len(extra) == 1 and dict(extra[0][4])["record_number"] == number
+    assert dict(extra[0][4])["TargetUserName"] == "administrator"
+    assert [e for e in fast if e not in extra] == slow  # everything else as libevtx gives it
+    assert any(f"record {number} ends at the last byte of chunk 0" in n for n in fast_ctx.notes)
+    assert not fast_ctx.warnings
+
+
+def test_record_at_the_chunk_end_of_a_libevtx_chunk_is_reported(tmp_path) -> None:
+    data, number = chunk_end_log()
+    broken = bytearray(data)
+    struct.pack_into("<I", broken, 4096 + 52, struct.unpack_from("<I", broken, 4096 + 52)[0] ^ 1)
+    path = _file(tmp_path, bytes(broken))  # records CRC32 wrong: the chunk goes to libevtx
+    fast, ctx = _run(path, True, False)
+    assert not any(dict(e[4]).get("chunk_end_record") for e in fast)
+    assert any(f"record {number} ends at the last byte of chunk 0, which is read through "
+               "libevtx" in w for w in ctx.warnings)

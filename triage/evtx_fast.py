@@ -1388,25 +1388,32 @@ def _build(elem: Elem, tag: str, attrib: dict[str, str], values: _Values, counte
 # --- chunks and files ---------------------------------------------------------------------------
 
 
-def walk(data: bytes) -> tuple[list[tuple[int, int, int, int]], bool]:
+Record = tuple[int, int, int, int]  # (offset, size, identifier, written) in a chunk
+
+
+def walk(data: bytes) -> tuple[list[Record], bool, Record | None]:
     """The records libevtx returns from a chunk with a good signature, as its loop finds them:
-    [(offset, size, identifier, written)], and whether the loop ended at the last record (not
-    at a header it could not read)."""
+    [(offset, size, identifier, written)], whether the loop ended at the last record (not at a
+    header it could not read), and the record it stopped at when that one is whole but ends in
+    the chunk's last four bytes: libevtx wants four bytes after a record, so a record that
+    ends exactly at the chunk's end is neither returned nor recovered by it."""
     last = _U32.unpack_from(data, 44)[0]
-    found: list[tuple[int, int, int, int]] = []
+    found: list[Record] = []
     off = 512
     while off <= last:
         room = CHUNK - off
         if room < 28:
-            return found, False
+            return found, False, None
         # (a header of zeros ends libevtx's loop too: it has no signature either)
         magic, size, identifier, written = _RECORD.unpack_from(data, off)
-        if magic != b"**\0\0" or size < 24 or size > room - 4 or \
+        if magic != b"**\0\0" or size < 24 or size > room or \
                 _U32.unpack_from(data, off + size - 4)[0] != size:
-            return found, False
+            return found, False, None
+        if size > room - 4:
+            return found, False, (off, size, identifier, written)
         found.append((off, size, identifier, written))
         off += size
-    return found, True
+    return found, True, None
 
 
 def _slack_has_record(data: bytes, start: int) -> bool:
@@ -1427,13 +1434,18 @@ def _slack_has_record(data: bytes, start: int) -> bool:
 
 class ChunkRead:
     """One chunk: its records read here (records), or None where libevtx must read it; and the
-    (identifier, written time) of each record libevtx returns from it, in order (live)."""
+    (identifier, written time) of each record libevtx returns from it, in order (live).
 
-    __slots__ = ("index", "records", "live", "reason")
+    `tail`: a record ending at the chunk's very end, which libevtx never returns (see walk),
+    read here when the rest of the chunk is; `tail_id`: its identifier, whether read or not."""
+
+    __slots__ = ("index", "records", "live", "reason", "tail", "tail_id")
 
     def __init__(self, index: int, records: list[FastRecord] | None,
-                 live: list[tuple[int, int]], reason: str) -> None:
+                 live: list[tuple[int, int]], reason: str, tail: FastRecord | None = None,
+                 tail_id: int | None = None) -> None:
         self.index, self.records, self.live, self.reason = index, records, live, reason
+        self.tail, self.tail_id = tail, tail_id
 
 
 class FileReader:
@@ -1495,15 +1507,18 @@ class FileReader:
             return ChunkRead(index, [], [], "")
         good = data[:8] == b"ElfChnk\0"
         live: list[tuple[int, int]] = []
-        found: list[tuple[int, int, int, int]] = []
+        found: list[Record] = []
         clean = False
+        tail: Record | None = None
         if good:
-            found, clean = walk(data)
+            found, clean, tail = walk(data)
             if index < self.header_chunks or self.dirty:
                 live = [(ident, written) for _, _, ident, written in found]
+        tail_id = tail[2] if tail else None
         if index >= self.header_chunks or not good:
             self.needs_libevtx = True
-            return ChunkRead(index, None, live, "a chunk outside the header's count or damaged")
+            return ChunkRead(index, None, live, "a chunk outside the header's count or damaged",
+                             None, tail_id)
         reason = _chunk_trouble(data, found, clean)
         if not reason:
             end = found[-1][0] + found[-1][1] if found else 512
@@ -1517,9 +1532,19 @@ class FileReader:
             except _READ_ERRORS as exc:
                 reason = f"unexpected {type(exc).__name__} reading a record"
             else:
-                return ChunkRead(index, records, live, "")
+                return ChunkRead(index, records, live, "", self._tail(reader, tail), tail_id)
         self.needs_libevtx = True
-        return ChunkRead(index, None, live, reason)
+        return ChunkRead(index, None, live, reason, None, tail_id)
+
+    @staticmethod
+    def _tail(reader: "_ChunkReader", tail: Record | None) -> FastRecord | None:
+        """The chunk-end record libevtx does not return, read here (None if it cannot be)."""
+        if tail is None:
+            return None
+        try:
+            return reader.record(*tail)
+        except (Unsupported, *_READ_ERRORS):
+            return None
 
 
 def _chunk_trouble(data: bytes, found: list[tuple[int, int, int, int]], clean: bool) -> str:

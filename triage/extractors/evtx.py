@@ -690,6 +690,27 @@ class _Reading:
             return None
         return out
 
+    def _chunk_end(self, chunk: evtx_fast.ChunkRead) -> Iterator[Event]:
+        """The record that ends at the chunk's last byte: libevtx never returns it (it wants
+        four bytes after a record), so without the fast reader it would be lost. It is given
+        outside libevtx's numbering (the cursor does not move) and marked in its data."""
+        tail = chunk.tail
+        try:
+            event = self.extractor._event(tail, self.ctx, self.everything, False, self.damaged)
+        except evtx_fast.Unsupported:
+            self.ctx.warn(f"record {chunk.tail_id} ends at the last byte of chunk {chunk.index}: "
+                          "libevtx does not return such a record and it could not be read here")
+            return
+        except _RECORD_ERRORS as exc:
+            self._fail(f"record {chunk.tail_id} (at the end of chunk {chunk.index})", exc)
+            return
+        if event is not None:  # (None: not catalogued, and --evtx-all is off)
+            self.ctx.note(f"record {chunk.tail_id} ends at the last byte of chunk "
+                          f"{chunk.index}: libevtx does not return such a record; read by "
+                          "triage's own reader (data.chunk_end_record)")
+            event.data["chunk_end_record"] = True
+            yield event
+
     def fast_records(self, reader: evtx_fast.FileReader) -> Iterator[Event]:
         """Chunk by chunk: the fast reader's records, or libevtx's index range for the chunk.
 
@@ -720,10 +741,16 @@ class _Reading:
                 else:
                     self.read += len(done)
                 yield from filter(None, done)
+                if chunk.tail is not None:
+                    yield from self._chunk_end(chunk)
                 self.cursor += len(chunk.live)
                 last = chunk.live[-1] if chunk.live else last
                 fast += 1
                 continue
+            if chunk.tail_id is not None:
+                self.ctx.warn(f"record {chunk.tail_id} ends at the last byte of chunk "
+                              f"{chunk.index}, which is read through libevtx: libevtx does not "
+                              "return such a record, so it is missing from the timeline")
             self._open_after(last)
             stop = min(self.cursor + len(chunk.live), self.count)
             yield from self.libevtx_records(self.cursor, stop)
