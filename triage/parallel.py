@@ -33,7 +33,8 @@ class ChunkJob:
     evidence_path: str
     source_options: SourceOptions
     volume_id: str
-    tasks: list[tuple[str, str]]  # (artifact name, file path in the volume)
+    # (artifact name, file path in the volume, the file's locator where it has one)
+    tasks: list[tuple[str, str, Any]]
     run_options: Any
     definition_dirs: list[str]
     host: str | None
@@ -80,9 +81,13 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     db_path = os.path.join(job.work_dir, f"chunk-{job.number:05d}.sqlite")
     store = CaseStore(db_path, stage_apart=False)  # merged into the case, then deleted
     extraction = Extraction(job.run_options, extractors, job.definition_dirs, store, Reporter())
-    for artifact_name, path in job.tasks:
+    for artifact_name, path, locator in job.tasks:
         artifact = artifacts[artifact_name]
-        found = locate(volume.tree, path) if volume.tree is not None else None
+        found = None
+        if volume.tree is not None:
+            at = getattr(volume.tree, "file_at", None)
+            found = at(locator, path) if locator is not None and at is not None else None
+            found = found or locate(volume.tree, path)
         if found is None:
             extraction.error("collect", "file found by the collector is gone in the worker",
                              artifact=artifact_name, evidence=evidence.name, volume=volume.id,
@@ -118,13 +123,18 @@ def _chunks(matches: list[Match], workers: int) -> list[list[Match]]:
     return [chunk for chunk in chunks if chunk]
 
 
+def _locator(match: Match) -> Any:
+    locator = getattr(match.file, "locator", None)
+    return locator() if callable(locator) else None
+
+
 def extract_in_workers(run: Any, work: str, evidence: Evidence, volume: Volume,
                        matches: list[Match], host: str | None, users: dict[str, str],
                        zone: str | None) -> None:
     """Main side: farm the chunks out, then merge them into the case store in order."""
     options = run.options
     jobs = [ChunkJob(number, work, os.path.abspath(options.evidence), options.sources, volume.id,
-                     [(m.artifact.name, m.file.path) for m in chunk], options,
+                     [(m.artifact.name, m.file.path, _locator(m)) for m in chunk], options,
                      run.definition_dirs, host, users, zone)
             for number, chunk in enumerate(_chunks(matches, options.workers))]
     extraction: Extraction = run.extraction

@@ -445,6 +445,20 @@ class DfvfsTree:
                                         ("accessed", "access_time"),
                                         ("changed", "change_time"))}
 
+    def file_at(self, locator: tuple[str, int, int], path: str) -> "DfvfsFile | None":
+        """The file a DfvfsFile.locator() names, found again by its MFT entry (a worker
+        process): NTFS gives the entry at once, where finding it by path walks the B-trees of
+        every folder above it, and a file opened by path is looked up again on every open."""
+        location, mft_entry, mft_attribute = locator
+        spec = path_spec_factory.Factory.NewPathSpec(
+            self.fs_type, location=location, mft_entry=mft_entry, mft_attribute=mft_attribute,
+            parent=self.fs_spec.parent)
+        try:
+            entry = self.fs.GetFileEntryByPathSpec(spec)
+        except Exception:
+            return None
+        return DfvfsFile(entry, path, self) if entry is not None else None
+
     def lookup(self, path: str) -> tuple[Any, str] | None:
         """(entry, path as stored) through the file system's own index, or None.
 
@@ -552,6 +566,17 @@ class DfvfsFile:
     @property
     def name(self) -> str:
         return basename(self.path)
+
+    def locator(self) -> tuple[str, int, int] | None:
+        """What DfvfsTree.file_at needs to find this file again in another process (NTFS
+        entries listed from their folder), or None."""
+        spec = self._entry.path_spec
+        values = (getattr(spec, "location", None), getattr(spec, "mft_entry", None),
+                  getattr(spec, "mft_attribute", None))
+        if type(self) is not DfvfsFile or getattr(spec, "data_stream", None) or \
+                any(v is None for v in values):
+            return None
+        return values  # type: ignore[return-value]
 
     def open(self) -> _FileObject:
         handle = self._entry.GetFileObject()
