@@ -141,3 +141,26 @@ def test_data_json_direct_path_is_exact(data: dict) -> None:
     from triage.extraction import data_json, json_safe
 
     assert data_json(data) == integrity.canonical(json_safe(data))
+
+
+def test_large_case_writes_its_csv_in_a_second_process(cli, tmp_path, monkeypatch) -> None:
+    """The two-process path (a case of many events) writes the same files and manifest
+    hashes as the one-pass path."""
+    import json as _json
+
+    from conftest import FIXTURE_IMAGES
+    from triage import case as case_module
+
+    one = tmp_path / "one"
+    assert cli("run", FIXTURE_IMAGES / "win-mbr.raw", "-o", one, "--quiet").exit_code == 0
+    monkeypatch.setattr(case_module, "PARALLEL_OUTPUT_MIN", 1)
+    monkeypatch.setattr(case_module.os, "cpu_count", lambda: 2)
+    two = tmp_path / "two"
+    assert cli("run", FIXTURE_IMAGES / "win-mbr.raw", "-o", two, "--quiet").exit_code == 0
+    for name in ("timeline.jsonl", "timeline.csv"):
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+    outputs = [_json.loads((c / "manifest.json").read_text())["outputs"] for c in (one, two)]
+    for name in ("timeline.jsonl", "timeline.csv"):
+        assert outputs[0][name] == outputs[1][name]
+        assert outputs[1][name]["sha256"] == integrity.sha256_file(str(two / name))
+    assert cli("verify", two).exit_code == 0
