@@ -287,6 +287,20 @@ def _rss_kib(pid: int) -> int:
         return 0
 
 
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a process has used itself so far (/proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        fields = stat[stat.rfind(b")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / _HZ
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _pss_kib(pid: int) -> int:
     """Proportional set size of one process in KiB: shared pages divided among their users.
     Reading smaps_rollup walks the page tables, so it is sampled less often than RSS."""
@@ -314,6 +328,7 @@ class TreeSampler:
         self.samples = 0
         self.cpu_s = 0.0  # the sampler's own CPU time
         self._pids: list[int] = []
+        self._cpu: dict[int, float] = {}  # each process's own CPU s, as last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -327,6 +342,10 @@ class TreeSampler:
     def _sample(self) -> None:
         if self.samples < 20 or self.samples % self.tree_every == 0:  # every sample for 2 s
             self._pids = [p for p in _tree(self.pid) if self._comm(p) not in self.skip]
+            for pid in self._pids:
+                used = _own_cpu_s(pid)
+                if used is not None:
+                    self._cpu[pid] = max(used, self._cpu.get(pid, 0.0))
         self.peak_rss = max(self.peak_rss, sum(_rss_kib(p) for p in self._pids))
         if self.samples % self.pss_every == 0:
             self.peak_pss = max(self.peak_pss, sum(_pss_kib(p) for p in self._pids))
@@ -347,6 +366,12 @@ class TreeSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+    @property
+    def tree_cpu_s(self) -> float:
+        """CPU seconds of the tree's processes as sampled (each process's own time when last
+        seen): a lower bound that survives killed workers, which /usr/bin/time cannot count."""
+        return round(sum(self._cpu.values()), 2)
 
 
 _TIME_RE = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
@@ -394,7 +419,10 @@ def measure(cmd: list[str], cwd: Path, stdout_path: Path, stderr_path: Path,
     m = _TIME_RE.search(text)
     # user + system CPU of the process and every descendant it waited for (plaso's workers).
     cpu = sum(float(v) for _, v in _CPU_RE.findall(text)) if text else None
+    if timed_out:  # killed workers are not in time -v's sum: the sampled figure is the bound
+        cpu = max(cpu or 0.0, sampler.tree_cpu_s)
     return {"cmd": cmd, "rc": rc, "timed_out": timed_out, "wall_s": wall, "cpu_s": cpu,
+            "tree_cpu_s_sampled": sampler.tree_cpu_s,
             "tree_peak_rss_kib": sampler.peak_rss, "tree_peak_pss_kib": sampler.peak_pss,
             "tree_peak_procs": sampler.peak_procs, "samples": sampler.samples,
             "sampler_cpu_s": round(sampler.cpu_s, 3),
