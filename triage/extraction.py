@@ -10,6 +10,7 @@ import datetime as _dt
 import json
 import re
 from collections import Counter
+from concurrent.futures import Future
 from typing import Any
 
 from triage import integrity
@@ -25,6 +26,8 @@ from triage.store import CaseStore, CaseWriteError
 from triage.timing import StageTimes
 
 BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
+OVERLAP_MIN = 1024 * 1024  # from this size, a file read into memory is hashed while it is parsed
+WAIT_EVENTS = 10_000  # events that may wait for their file's digests before the parser waits
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -217,7 +220,8 @@ class Extraction:
             with self.timings.stage("read and hash"):
                 if f.size <= BUFFER_LIMIT:
                     content = f.read()
-                    digests = integrity.hash_bytes(content)
+                    digests: Any = integrity.hash_bytes(content) if len(content) < OVERLAP_MIN \
+                        else integrity.hash_bytes_in_background(content)
                     readable: Any = BufferedFile(f, content)
                 elif _has_sparse_runs(f):
                     digests, allocated = _hash_allocated(f)
@@ -240,11 +244,14 @@ class Extraction:
     def _run_extractor(self, artifact: Artifact, extractor: Extractor, readable: Any,
                        evidence: Evidence, volume: Volume, host: str | None,
                        users: dict[str, str], timezone: str | None, where: dict[str, Any],
-                       source_row: dict[str, Any], digests: dict[str, Any]) -> None:
+                       source_row: dict[str, Any], digests: "dict[str, Any] | Future[dict[str, Any]]") -> None:
+        """Run one file's extractor and store its events. `digests` may still be computing
+        (a Future, for a file read into memory): the parser starts at once, and its first
+        events wait (at most WAIT_EVENTS of them) until the file's SHA-256, which every event
+        hash includes, is known; so hashing overlaps parsing instead of preceding it."""
         assert self.store is not None
+        store = self.store
         f = readable
-        source = {"evidence": evidence.name, "volume": volume.id, "path": clean_text(f.path),
-                  "inode": f.inode, "sha256": digests["sha256"]}
         tree = volume.tree
         ctx = ExtractionContext(host=host, users_by_sid=users, timezone=timezone,
                                 options=self.options.extractor_options,
@@ -252,25 +259,61 @@ class Extraction:
                                 open_path=lambda path: find_path(tree, path) if tree else None,
                                 path_times=lambda path: path_times(tree, path) if tree else None)
         profile_user = ctx.user_for_path(f.path)
-        hasher = file_hasher(artifact, extractor, host, source)
+        pending = digests if isinstance(digests, Future) else None
+        hasher: integrity.FileEventHasher | None = None
+        source: dict[str, Any] = {}
         produced = 0
+        waiting: list[Event] = []
+
+        def settle() -> None:
+            """The file's digests are needed now: wait for them, make the event hasher."""
+            nonlocal digests, hasher
+            if pending is not None:
+                digests = pending.result()
+            source.update({"evidence": evidence.name, "volume": volume.id,
+                           "path": clean_text(f.path), "inode": f.inode,
+                           "sha256": digests["sha256"]})  # type: ignore[index]
+            hasher = file_hasher(artifact, extractor, host, source)
+
+        def keep(event: Event) -> None:
+            nonlocal produced
+            record = build_record(event, artifact, extractor, host, source, hasher)
+            try:
+                store.add_event(record, event.timestamp.ns if event.timestamp else None)
+            except (ExtractionTimeout, ExtractionMemoryLimit):
+                raise  # a limit's signal that arrived while storing: the file's
+            except Exception as exc:  # the case, not the artifact: stop the run
+                raise CaseWriteError(f"writing the case failed: {exc}") from exc
+            produced += 1
+
+        def release() -> None:
+            """Store the events that waited for the digests (also when the parser failed:
+            what it gave is kept)."""
+            if hasher is None:
+                settle()
+            while waiting:
+                keep(waiting.pop(0))
+
+        if pending is None:
+            settle()
         error: str | None = None
         try:
             with Deadline(self.options.file_timeout), \
                     MemoryGuard(getattr(self.options, "file_memory", 0)), \
                     self.timings.stage(f"extract:{artifact.family}"):
-                for event in extractor.extract(readable, ctx):
-                    if event.user is None and profile_user:
-                        event.user = profile_user  # a file in a profile belongs to its owner
-                    record = build_record(event, artifact, extractor, host, source, hasher)
-                    try:
-                        self.store.add_event(record, event.timestamp.ns if event.timestamp
-                                             else None)
-                    except (ExtractionTimeout, ExtractionMemoryLimit):
-                        raise  # a limit's signal that arrived while storing: the file's
-                    except Exception as exc:  # the case, not the artifact: stop the run
-                        raise CaseWriteError(f"writing the case failed: {exc}") from exc
-                    produced += 1
+                try:
+                    for event in extractor.extract(readable, ctx):
+                        if event.user is None and profile_user:
+                            event.user = profile_user  # a file in a profile belongs to its owner
+                        if hasher is None:
+                            if not pending.done() and len(waiting) < WAIT_EVENTS:  # type: ignore[union-attr]
+                                waiting.append(event)
+                                continue
+                            release()
+                        keep(event)
+                finally:
+                    if waiting or hasher is None:
+                        release()
         except CaseWriteError:
             raise
         except (Exception, ExtractionTimeout, ExtractionMemoryLimit) as exc:  # isolation: one
@@ -280,6 +323,9 @@ class Extraction:
                 else str(exc)
             if produced:
                 error += f" (after {produced} events, which are kept)"
+        if hasher is None:  # (a limit's signal that cut short even the release)
+            settle()
+        assert isinstance(digests, dict)
         problems = ([error] if error else []) + ctx.errors
         self.store.add_source(**source_row, md5=digests["md5"], sha1=digests["sha1"],
                               sha256=digests["sha256"], status="error" if problems else "parsed",

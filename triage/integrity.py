@@ -141,6 +141,18 @@ def hash_bytes(data: bytes) -> dict[str, str]:
     return hasher.hexdigests()
 
 
+_BACKGROUND: ThreadPoolExecutor | None = None
+
+
+def hash_bytes_in_background(data: bytes) -> "Future[dict[str, str]]":
+    """hash_bytes on a thread of its own (hashlib releases the GIL): for a file read into
+    memory, hashed while it is parsed. One file at a time: the run reads files one by one."""
+    global _BACKGROUND
+    if _BACKGROUND is None:
+        _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-file-digests")
+    return _BACKGROUND.submit(hash_bytes, data)
+
+
 def hash_stream(handle: BinaryIO, progress: Any = None) -> tuple[dict[str, str], int]:
     """Digest a file object from its current position in 1 MiB chunks; returns (digests, size)."""
     hasher = MultiHasher()
