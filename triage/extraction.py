@@ -291,8 +291,10 @@ class Extraction:
             what it gave is kept)."""
             if hasher is None:
                 settle()
-            while waiting:
-                keep(waiting.pop(0))
+            held = waiting[:]
+            waiting.clear()
+            for event in held:
+                keep(event)
 
         if pending is None:
             settle()
