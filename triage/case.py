@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from contextlib import ExitStack
 from typing import Any
 
 from triage.integrity import HashedTextWriter, sha256_file_in_background
@@ -37,40 +38,32 @@ PARALLEL_OUTPUT_MIN = 200_000
 TIMELINES = {"timeline.jsonl": (jsonl.line, ""), "timeline.csv": (csv_timeline.line, csv_timeline.HEADER)}
 
 
-def write_timeline(case_dir: str, name: str) -> str:
-    """Write one timeline file from the case store; returns its SHA-256 (hashed as written)."""
-    line, header = TIMELINES[name]
+def write_timelines(case_dir: str, names: list[str]) -> dict[str, str]:
+    """Write the named timeline files in one pass over the events (rows read by position);
+    returns each file's SHA-256 (hashed as written)."""
     db = open_readonly(os.path.join(case_dir, "case.sqlite"))
     db.row_factory = None
     try:
         tags = event_tags(db)
-        with HashedTextWriter(os.path.join(case_dir, name)) as out:
-            if header:
-                out.write(header)
+        with ExitStack() as stack:
+            outs = {name: stack.enter_context(HashedTextWriter(os.path.join(case_dir, name)))
+                    for name in names}
+            writers = []
+            for name, out in outs.items():
+                line, header = TIMELINES[name]
+                if header:
+                    out.write(header)
+                writers.append((out.write, line))
             for row in iter_events(db):
-                out.write(line(row, tags))
-            return out.close()[0]
+                for write, line in writers:
+                    write(line(row, tags))
+            return {name: out.close()[0] for name, out in outs.items()}
     finally:
         db.close()
 
 
-def _write_both(case_dir: str) -> dict[str, str]:
-    """Both timelines in one pass over the events (rows read by position)."""
-    db = open_readonly(os.path.join(case_dir, "case.sqlite"))
-    db.row_factory = None
-    try:
-        tags = event_tags(db)
-        with HashedTextWriter(os.path.join(case_dir, "timeline.jsonl")) as jsonl_out, \
-                HashedTextWriter(os.path.join(case_dir, "timeline.csv")) as csv_out:
-            json_line, csv_line = jsonl.line, csv_timeline.line
-            write_json, write_csv = jsonl_out.write, csv_out.write
-            write_csv(csv_timeline.HEADER)
-            for row in iter_events(db):
-                write_json(json_line(row, tags))
-                write_csv(csv_line(row, tags))
-            return {"timeline.jsonl": jsonl_out.close()[0], "timeline.csv": csv_out.close()[0]}
-    finally:
-        db.close()
+def _csv_in_child(case_dir: str) -> str:
+    return write_timelines(case_dir, ["timeline.csv"])["timeline.csv"]
 
 
 def write_outputs(case_dir: str, manifest: dict[str, Any]) -> str:
@@ -91,10 +84,10 @@ def write_outputs(case_dir: str, manifest: dict[str, Any]) -> str:
 
         with ProcessPoolExecutor(max_workers=1,
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
-            csv_hash = pool.submit(write_timeline, case_dir, "timeline.csv")
-            hashed = {"timeline.jsonl": write_timeline(case_dir, "timeline.jsonl"),
-                      "timeline.csv": csv_hash.result()}
+            csv_hash = pool.submit(_csv_in_child, case_dir)
+            hashed = write_timelines(case_dir, ["timeline.jsonl"])
+            hashed["timeline.csv"] = csv_hash.result()
     else:
-        hashed = _write_both(case_dir)
+        hashed = write_timelines(case_dir, list(TIMELINES))
     hashed["case.sqlite"] = store_hash.result()
     return write_manifest(case_dir, manifest, hashed)
