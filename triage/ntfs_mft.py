@@ -535,36 +535,16 @@ class MftScan:
                 rec, pos = fixed, 0
             (_s, _uo, _uc, _lsn, seq, links, attr_off, flags, used_size, _alloc,
              base) = hdr(rec, pos)
-            if not base & _REF_MASK and not select(flags):
-                # Not wanted, not an extension: only its name matters (for paths).
-                try:
-                    names = parse_names(rec, pos, rsize, attr_off, used_size)
-                except (struct.error, ValueError):
-                    self._bad(entry, "damaged attributes")
-                    refs_add(0)
-                    meta_add(seq << 8)
-                    names_add(None)
-                    entry += 1
-                    continue
-                if names:
-                    best = names[0] if len(names) == 1 else preferred_name(names)
-                    refs_add(best[2] | best[3] << 48)
-                    meta_add(seq << 8 | (flags & 0x7F) | _NAMED)
-                    names_add(best[0])
-                    if flags & IN_USE:
-                        stats.in_use += 1
-                    else:
-                        stats.deleted += 1
-                else:
-                    refs_add(0)
-                    meta_add(seq << 8 | (flags & 0x7F))
-                    names_add(None)
-                    stats.empty += 1
-                entry += 1
-                continue
+            # A record the scan does not want (and not an extension) matters for its name only
+            # (paths): its $FILE_NAME items are read, nothing else.
+            wanted = bool(base & _REF_MASK) or select(flags)
             try:
-                record = parse_record(rec, pos, rsize, entry, seq, links, flags, attr_off,
-                                      used_size, details and not flags & IN_USE)
+                if wanted:
+                    record = parse_record(rec, pos, rsize, entry, seq, links, flags, attr_off,
+                                          used_size, details and not flags & IN_USE)
+                    names = record[5]
+                else:
+                    record, names = None, parse_names(rec, pos, rsize, attr_off, used_size)
             except (struct.error, ValueError):
                 self._bad(entry, "damaged attributes")
                 refs_add(0)
@@ -572,10 +552,9 @@ class MftScan:
                 names_add(None)
                 entry += 1
                 continue
-            names = record[5]
             if base & _REF_MASK:
                 stats.extensions += 1
-                self._remember_extension(base, record)
+                self._remember_extension(base, record)  # type: ignore[arg-type]
                 refs_add(0)
                 meta_add(seq << 8)
                 names_add(None)
@@ -588,13 +567,13 @@ class MftScan:
                     stats.in_use += 1
                 else:
                     stats.deleted += 1
-                if select(flags):
+                if wanted:
                     batch.append(record)
             else:
                 refs_add(0)
                 meta_add(seq << 8 | (flags & 0x7F))
                 names_add(None)
-                if record[12] and select(flags):
+                if wanted and record[12]:  # type: ignore[index]
                     batch.append(record)  # its names may be in extension records
                 else:
                     stats.empty += 1
