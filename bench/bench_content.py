@@ -675,37 +675,17 @@ def software_hive() -> bytes:
     from fixtures.builders import regf_writer as rw
 
     h = rw.Hive("ROOT", default_time=INSTALL_TIME, file_name="\\REGISTRY\\MACHINE\\SOFTWARE")
-    cv = "Microsoft\\Windows NT\\CurrentVersion"
-    unix_install = INSTALL_TIME // SECOND - 11_644_473_600
-    h.values(cv, rw.sz("ProductName", PRODUCT), rw.sz("EditionID", EDITION),
-             rw.sz("CurrentBuild", BUILD), rw.sz("CurrentBuildNumber", BUILD),
-             rw.sz("DisplayVersion", DISPLAY_VERSION), rw.sz("ReleaseId", "2009"),
-             rw.sz("CurrentVersion", "6.3"), rw.dword("CurrentMajorVersionNumber", 10),
-             rw.dword("CurrentMinorVersionNumber", 0), rw.dword("UBR", UBR),
-             rw.dword("InstallDate", unix_install), rw.qword("InstallTime", INSTALL_TIME),
-             rw.sz("RegisteredOwner", "alice"), rw.sz("RegisteredOrganization", "Contoso K.K."),
-             rw.sz("SystemRoot", "C:\\Windows"), rw.sz("PathName", "C:\\Windows"))
-    pl = f"{cv}\\ProfileList"
-    h.values(pl, rw.expand_sz("Default", "%SystemDrive%\\Users\\Default"),
-             rw.expand_sz("ProfilesDirectory", "%SystemDrive%\\Users"),
-             rw.expand_sz("ProgramData", "%SystemDrive%\\ProgramData"),
-             rw.expand_sz("Public", "%SystemDrive%\\Users\\Public"))
-    for system_sid, image in (("S-1-5-18", "%systemroot%\\system32\\config\\systemprofile"),
-                              ("S-1-5-19", "%systemroot%\\ServiceProfiles\\LocalService"),
-                              ("S-1-5-20", "%systemroot%\\ServiceProfiles\\NetworkService")):
-        h.values(f"{pl}\\{system_sid}", rw.expand_sz("ProfileImagePath", image),
-                 rw.dword("Flags", 12), rw.dword("State", 0))
-    for user in USERS:
-        h.values(f"{pl}\\{sid(user)}", rw.expand_sz("ProfileImagePath", f"C:\\Users\\{user}"),
-                 rw.binary("Sid", rw.sid_bytes(sid(user))), rw.dword("Flags", 0),
-                 rw.dword("State", 0), rw.dword("FullProfile", 1))
-        h.set_time(f"{pl}\\{sid(user)}", USER_CREATED[user])
+    rw.windows_version_and_profiles(
+        h, product=PRODUCT, edition=EDITION, build=BUILD, display_version=DISPLAY_VERSION,
+        ubr=UBR, install_time=INSTALL_TIME, owner="alice", organization="Contoso K.K.",
+        profiles=[(sid(user), f"C:\\Users\\{user}", USER_CREATED[user]) for user in USERS])
     devices = "Microsoft\\Windows Portable Devices\\Devices"
     for s in STICKS:
         wpd = f"SWD#WPDBUSENUM#{s.symbolic.upper()}"
         h.values(f"{devices}\\{wpd}", rw.sz("FriendlyName", s.label))
         h.set_time(f"{devices}\\{wpd}", s.first + 50_000_000)
-        emd = f"{cv}\\EMDMgmt\\{s.symbolic}{s.label}_{s.volume_serial}"
+        emd = (f"Microsoft\\Windows NT\\CurrentVersion\\EMDMgmt\\"
+               f"{s.symbolic}{s.label}_{s.volume_serial}")
         h.values(emd, rw.dword("DeviceStatus", 2), rw.qword("LastTestedTime", 0))
         h.set_time(emd, s.first + 60_000_000)
     return hive_bytes(h)
