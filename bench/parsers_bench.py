@@ -195,6 +195,21 @@ def bench_mft(path: Path, runs: int) -> dict[str, Any]:
 # USN journal
 
 
+def _built_input(path: Path, count: int, build: Callable[[Path, int], dict[str, Any]],
+                 message: str) -> dict[str, Any]:
+    """A generated input of `count` records and its facts (PATH.json), built when missing or
+    of another size."""
+    info_path = path.with_suffix(".json")
+    if not path.exists() or not info_path.exists() or \
+            json.loads(info_path.read_text()).get("records") != count:
+        log(message)
+        t0 = time.perf_counter()
+        info = build(path, count)
+        info["build_s"] = round(time.perf_counter() - t0, 2)
+        info_path.write_text(json.dumps(info))
+    return json.loads(info_path.read_text())
+
+
 def build_usn(path: Path, count: int, seed: int = 20260312) -> dict[str, Any]:
     """A $J of `count` V2 records: a few hundred directories and files in them being created,
     written, renamed and deleted, as a busy volume logs them (4 KiB pages, Windows' layout)."""
@@ -230,14 +245,7 @@ def bench_usn(path: Path, count: int, runs: int) -> dict[str, Any]:
     from triage.extractors import usnjrnl
     from triage.files import LocalFile
 
-    info_path = path.with_suffix(".json")
-    if not path.exists() or not info_path.exists() or json.loads(info_path.read_text()).get("records") != count:
-        log(f"usn: building a $J of {count} records")
-        t0 = time.perf_counter()
-        info = build_usn(path, count)
-        info["build_s"] = round(time.perf_counter() - t0, 2)
-        info_path.write_text(json.dumps(info))
-    info = json.loads(info_path.read_text())
+    info = _built_input(path, count, build_usn, f"usn: building a $J of {count} records")
     make = _records_builder()
     ext = usnjrnl.UsnJournalExtractor()
 
@@ -334,14 +342,7 @@ def bench_evtx(path: Path, count: int, runs: int) -> dict[str, Any]:
     from triage.extractors.evtx import EvtxExtractor
     from triage.files import LocalFile
 
-    info_path = path.with_suffix(".json")
-    if not path.exists() or not info_path.exists() or json.loads(info_path.read_text()).get("records") != count:
-        log(f"evtx: building an EVTX of {count} records")
-        t0 = time.perf_counter()
-        info = build_evtx_log(path, count)
-        info["build_s"] = round(time.perf_counter() - t0, 2)
-        info_path.write_text(json.dumps(info))
-    info = json.loads(info_path.read_text())
+    info = _built_input(path, count, build_evtx_log, f"evtx: building an EVTX of {count} records")
     make = _records_builder()
     ext = EvtxExtractor()
 
