@@ -1,1 +1,2 @@
-"""Timeline writers. Each takes stored rows in timeline order and writes one file, streaming."""
+"""Timeline line formats: each module turns one stored event row (read by position) into a
+line of its file; triage.case writes the files, triage.export writes selections with them."""

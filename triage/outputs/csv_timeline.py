@@ -11,7 +11,7 @@ times faster, which matters at millions of events.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence, TextIO
+from typing import Any, Mapping, Sequence
 
 from triage.export import CSV_COLUMNS, FORMULA_START
 from triage.store import (ARTIFACT, DATA, EVENT_HASH, EVIDENCE, EXTRACTOR, FAMILY, HOST, INODE,
@@ -65,13 +65,3 @@ def line(row: Sequence[Any], tags: Mapping[int, list[str]]) -> str:
         cells[row[ARTIFACT], row[FAMILY], row[EXTRACTOR]], cell(row[USER]),
         cells[row[HOST], row[EVIDENCE], row[VOLUME], row[PATH], row[INODE], row[SHA256]],
         cell(row[DATA]), cell(row[EVENT_HASH]), cell(",".join(tags[seq])) if seq in tags else "")) + "\n"
-
-
-def write(rows: Iterable[Sequence[Any]], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
-    tags = tags or {}
-    out.write(HEADER)
-    count = 0
-    for row in rows:
-        out.write(line(row, tags))
-        count += 1
-    return count

@@ -6,7 +6,7 @@ line can be re-hashed by anyone: `event_hash` is the SHA-256 of the line's other
 from __future__ import annotations
 
 import json.encoder
-from typing import Any, Iterable, Mapping, Sequence, TextIO
+from typing import Any, Mapping, Sequence
 
 from triage.integrity import canonical
 from triage.store import (ARTIFACT, DATA, EVENT_HASH, EVIDENCE, EXTRACTOR, FAMILY, HOST, INODE,
@@ -61,12 +61,3 @@ def line(row: Sequence[Any], tags: Mapping[int, list[str]]) -> str:
             f'{segments[row[HOST], row[EVIDENCE], row[VOLUME], row[PATH], row[INODE], row[SHA256]]},'
             f'"data":{row[DATA]},"event_hash":{_text(row[EVENT_HASH])},'
             f'"tags":{_tags(tags[seq]) if seq in tags else "[]"}}}\n')
-
-
-def write(rows: Iterable[Sequence[Any]], out: TextIO, tags: Mapping[int, list[str]] | None = None) -> int:
-    count = 0
-    tags = tags or {}
-    for row in rows:
-        out.write(line(row, tags))
-        count += 1
-    return count
