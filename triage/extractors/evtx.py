@@ -455,11 +455,13 @@ class EvtxExtractor(Extractor):
         written_set = bool(written_raw) and written_raw <= _MAX_FILETIME  # _filetime not None
         user_sid = details.user_sid
         fields, strings, binary = details.fields, details.strings, details.binary
-        if fields:
-            values: dict[str, Any] = {"strings": strings or None, "binary": binary, **fields}
-        else:
-            values = {"strings": strings or None, "binary": binary}
-            values.update({str(n): s for n, s in enumerate(strings, 1)})
+        values: dict[str, Any] = {}  # what the catalogue entry reads (none without an entry)
+        if entry is not None:
+            if fields:
+                values = {"strings": strings or None, "binary": binary, **fields}
+            else:
+                values = {"strings": strings or None, "binary": binary}
+                values.update({str(n): s for n, s in enumerate(strings, 1)})
 
         data: dict[str, Any] = {
             "channel": channel,
