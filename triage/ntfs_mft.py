@@ -133,6 +133,16 @@ def decode_runs(raw: bytes, limit: int = MAX_RUNS) -> tuple[list[tuple[int | Non
     return runs, False
 
 
+def _file_name(rec: bytes | bytearray, start: int, size: int) -> tuple | None:
+    """A resident $FILE_NAME value at `start` (`size` bytes) as a names item: (name,
+    namespace, parent entry, parent sequence, created, modified, changed, accessed)."""
+    parent, created, modified, changed, accessed, nlen, ns = _FN.unpack_from(rec, start)
+    if 66 + 2 * nlen > size:
+        return None
+    return (_utf16(rec[start + 66:start + 66 + 2 * nlen], "surrogatepass")[0], ns,
+            parent & _REF_MASK, parent >> 48, created, modified, changed, accessed)
+
+
 def parse_record(rec: bytes | bytearray, off: int, rsize: int, entry: int, seq: int, links: int,
                  flags: int, attr_off: int, used: int, details: bool) -> tuple:
     """The fixed-up record at rec[off:off + rsize] (header known good) to the record tuple.
@@ -159,12 +169,9 @@ def parse_record(rec: bytes | bytearray, off: int, rsize: int, entry: int, seq: 
             raise ValueError(f"attribute of length {alen} at offset {pos} overruns the record")
         if atype == 0x30:
             if not nonres and clen >= 66 and coff + clen <= alen:
-                start = pos + coff
-                parent, created, modified, changed, accessed, nlen, ns = _FN.unpack_from(rec, start)
-                if 66 + 2 * nlen <= clen:
-                    names.append((_utf16(rec[start + 66:start + 66 + 2 * nlen], "surrogatepass")[0],
-                                  ns, parent & _REF_MASK, parent >> 48,
-                                  created, modified, changed, accessed))
+                item = _file_name(rec, pos + coff, clen)
+                if item is not None:
+                    names.append(item)
         elif atype == 0x10:
             if not nonres and coff + clen <= alen:
                 if clen >= 36:
@@ -217,12 +224,9 @@ def parse_names(rec: bytes | bytearray, off: int, rsize: int, attr_off: int, use
         if alen < 24 or alen & 7 or pos + alen > end:
             raise ValueError(f"attribute of length {alen} at offset {pos} overruns the record")
         if atype == 0x30 and not nonres and clen >= 66 and coff + clen <= alen:
-            start = pos + coff
-            parent, created, modified, changed, accessed, nlen, ns = _FN.unpack_from(rec, start)
-            if 66 + 2 * nlen <= clen:
-                names.append((_utf16(rec[start + 66:start + 66 + 2 * nlen], "surrogatepass")[0],
-                              ns, parent & _REF_MASK, parent >> 48,
-                              created, modified, changed, accessed))
+            item = _file_name(rec, pos + coff, clen)
+            if item is not None:
+                names.append(item)
         pos += alen  # every attribute is still walked: a damaged one fails as in parse_record
     return names
 
