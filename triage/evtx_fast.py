@@ -65,7 +65,7 @@ from triage.model import Timestamp
 CHUNK = 0x10000
 FILE_HEADER = 4096
 _FT_MAX = 2650467743999999999  # 9999-12-31T23:59:59.9999999Z, the last FILETIME libevtx prints
-_MAX_FIELDS = 2000
+MAX_FIELDS = 2000
 _MAX_ELEMENTS = 50000  # rendered elements of one record; more: libevtx (its XML size limits)
 _MAX_DEPTH = 32  # nested elements and template instances; deeper: libevtx
 
@@ -962,7 +962,7 @@ def _flat_eventdata(elem: Elem, types: bytes) -> _Flat | None:
             items.append((_OTHER, child.name, parts))
     keys = [name for kind, name, _ in items if kind in (_NAMED, _OTHER)]
     fast: list[tuple[str, str | None, int, Any]] | None = None
-    if len(set(keys)) == len(keys) == len(items) <= _MAX_FIELDS and \
+    if len(set(keys)) == len(keys) == len(items) <= MAX_FIELDS and \
             all(len(parts) == 1 for _, _, parts in items):
         fast = []
         for _, key, parts in items:
@@ -1255,9 +1255,9 @@ def _apply_flat(flat: _Flat, values: _Values, fields: dict[str, Any], strings: l
     for kind, key, parts in flat.items:
         text = _join(parts, values)
         if kind == _NAMED or kind == _OTHER:
-            _put(fields, key, text)
+            put_field(fields, key, text)
         elif kind == _UNNAMED:
-            if len(strings) < _MAX_FIELDS:
+            if len(strings) < MAX_FIELDS:
                 strings.append(text)
         else:
             binary = text.strip() or None
@@ -1271,12 +1271,13 @@ def _join(parts: list[Any], values: _Values) -> str:
     return _text("".join(values.text(part) if part.__class__ is int else part for part in parts))
 
 
-def _put(fields: dict[str, Any], name: str, value: str) -> None:
-    """The extractor's rule: a repeated name collects its values in a list."""
+def put_field(fields: dict[str, Any], name: str, value: str) -> None:
+    """Add a payload field (both readers: this one and the extractor's libevtx path); a
+    repeated name collects its values in a list, at most MAX_FIELDS names."""
     if name in fields:
         old = fields[name]
         fields[name] = old + [value] if isinstance(old, list) else [old, value]
-    elif len(fields) < _MAX_FIELDS:
+    elif len(fields) < MAX_FIELDS:
         fields[name] = value
 
 

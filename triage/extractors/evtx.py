@@ -63,6 +63,7 @@ import pyevtx
 
 from triage import evtx_catalog, evtx_fast
 from triage.evtx_catalog import Entry
+from triage.evtx_fast import MAX_FIELDS, put_field
 from triage.extractors import ExtractionContext, Extractor, register
 from triage.files import EvidenceFile
 from triage.model import FILETIME_EPOCH_DELTA, ArtifactError, Event, Timestamp, filetime
@@ -70,7 +71,6 @@ from triage.model import FILETIME_EPOCH_DELTA, ArtifactError, Event, Timestamp, 
 _FILE_HEADER = 4096
 _CHUNK = 0x10000
 _MAX_XML_CHARS = 4 * 1024 * 1024  # a record is at most a 64 KiB chunk; its XML stays far below
-_MAX_FIELDS = 2000
 _MAX_VALUE_CHARS = 32768
 _SCRIPT_BYTES = 4096
 _MAX_MESSAGE_CHARS = 2048
@@ -112,15 +112,6 @@ def _parse_xml(text: str | None) -> ET.Element | None:
             return None
 
 
-def _put(fields: dict[str, Any], name: str, value: str) -> None:
-    """Add a field; a repeated name collects its values in a list."""
-    if name in fields:
-        old = fields[name]
-        fields[name] = old + [value] if isinstance(old, list) else [old, value]
-    elif len(fields) < _MAX_FIELDS:
-        fields[name] = value
-
-
 def _payload(root: ET.Element) -> tuple[dict[str, Any], list[str], str | None]:
     """(named fields, unnamed EventData strings, Binary hex) of EventData or UserData."""
     fields: dict[str, Any] = {}
@@ -135,25 +126,25 @@ def _payload(root: ET.Element) -> tuple[dict[str, Any], list[str], str | None]:
                 if name == "Data":
                     key = item.get("Name")
                     if key:
-                        _put(fields, key, text)
-                    elif len(strings) < _MAX_FIELDS:
+                        put_field(fields, key, text)
+                    elif len(strings) < MAX_FIELDS:
                         strings.append(text)
                 elif name == "Binary":
                     binary = text.strip() or None
                 else:
-                    _put(fields, name, text)
+                    put_field(fields, name, text)
         elif kind == "UserData":
             for wrapper in part:
                 for key, value in wrapper.attrib.items():
-                    _put(fields, _local(key), value)
+                    put_field(fields, _local(key), value)
                 for node in wrapper.iter():
                     if node is wrapper:
                         continue
                     name = _local(node.tag)
                     for key, value in node.attrib.items():
-                        _put(fields, f"{name}_{_local(key)}", value)
+                        put_field(fields, f"{name}_{_local(key)}", value)
                     if len(node) == 0:
-                        _put(fields, name, node.text or "")
+                        put_field(fields, name, node.text or "")
         elif kind == "BinaryEventData":
             binary = (part.text or "").strip() or None
     return fields, strings, binary
@@ -342,7 +333,7 @@ def _bounded(value: Any, name: str, cut: list[str]) -> Any:
         cut.append(name)
         return value[:_MAX_VALUE_CHARS]
     if isinstance(value, list):
-        return [_bounded(v, name, cut) for v in value[:_MAX_FIELDS]]
+        return [_bounded(v, name, cut) for v in value[:MAX_FIELDS]]
     return value
 
 
@@ -823,7 +814,7 @@ def _optional(record: Any, getter: str) -> Any:
 def _strings(record: Any) -> list[str]:
     """libevtx's substitution strings (it refuses them for a record without event data)."""
     try:
-        count = min(record.number_of_strings, _MAX_FIELDS)
+        count = min(record.number_of_strings, MAX_FIELDS)
         return [record.get_string(i) or "" for i in range(count)]
     except (OSError, ValueError, UnicodeError):
         return []
