@@ -521,6 +521,20 @@ def bench_hash_image(image: Path, runs: int) -> dict[str, Any]:
 # Report
 
 
+def _hash_rows(items: dict[str, Any]) -> list[str]:
+    """The table of hashers: its header, then a row per measured hasher."""
+    lines = ["| hasher | wall s (median; min) | CPU s (this process) | MB/s (median; best) "
+             "| / sha256sum (median; best) | load 1m |", "|---|---|---|---|---|---|"]
+    for name, item in items.items():
+        if not isinstance(item, dict) or "wall_s_median" not in item:
+            continue
+        lines.append(f"| {name} | {item['wall_s_median']:.3f}; {item['wall_s_min']:.3f} "
+                     f"| {item['cpu_s_median']:.3f} | {item['mb_per_s']}; {item['mb_per_s_best']} "
+                     f"| {item.get('vs_sha256sum', 1.0)}; {item.get('vs_sha256sum_best', 1.0)} "
+                     f"| {max(item['loadavg_1m_before']):.1f} |")
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     host = result["host"]
     lines = [f"# Hot parsers alone ({result['date']})", "",
@@ -548,16 +562,8 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {max(item['loadavg_1m_before']):.1f} |")
     if result.get("hash"):
         h = result["hash"]
-        lines += ["", f"Hashing {h['input']['bytes'] / MiB:.0f} MiB (`{h['input']['path']}`), page cache warm:", "",
-                  "| hasher | wall s (median; min) | CPU s (this process) | MB/s (median; best) "
-                  "| / sha256sum (median; best) | load 1m |", "|---|---|---|---|---|---|"]
-        for name, item in h.items():
-            if not isinstance(item, dict) or "wall_s_median" not in item:
-                continue
-            lines.append(f"| {name} | {item['wall_s_median']:.3f}; {item['wall_s_min']:.3f} "
-                         f"| {item['cpu_s_median']:.3f} | {item['mb_per_s']}; {item['mb_per_s_best']} "
-                         f"| {item.get('vs_sha256sum', 1.0)}; {item.get('vs_sha256sum_best', 1.0)} "
-                         f"| {max(item['loadavg_1m_before']):.1f} |")
+        lines += ["", f"Hashing {h['input']['bytes'] / MiB:.0f} MiB (`{h['input']['path']}`), "
+                      "page cache warm:", "", *_hash_rows(h)]
         lines += ["", f"md5sum + sha1sum + sha256sum one after the other: "
                       f"{h['md5sum+sha1sum+sha256sum_mb_per_s']} MB/s. SHA-256 of triage and sha256sum "
                       f"agree: {h['digests_agree']}. (CPU s of the sum tools is theirs, not this "
@@ -566,15 +572,7 @@ def markdown(result: dict[str, Any]) -> str:
     if hi and len(hi) > 1:
         lines += ["", f"`--hash-evidence` on the bench image `{hi['input']['path']}` "
                       f"({hi['input']['bytes'] / MiB:.0f} MiB, {hi['input']['evidence_kind']}):", "",
-                  "| hasher | wall s (median; min) | CPU s (this process) | MB/s (median; best) "
-                  "| / sha256sum (median; best) | load 1m |", "|---|---|---|---|---|---|"]
-        for name, item in hi.items():
-            if not isinstance(item, dict) or "wall_s_median" not in item:
-                continue
-            lines.append(f"| {name} | {item['wall_s_median']:.3f}; {item['wall_s_min']:.3f} "
-                         f"| {item['cpu_s_median']:.3f} | {item['mb_per_s']}; {item['mb_per_s_best']} "
-                         f"| {item.get('vs_sha256sum', 1.0)}; {item.get('vs_sha256sum_best', 1.0)} "
-                         f"| {max(item['loadavg_1m_before']):.1f} |")
+                  *_hash_rows(hi)]
         lines.append(f"\nSHA-256 agree: {hi.get('digests_agree')}.")
     lines += ["", "## Targets", ""]
     for name, verdict in result["targets"].items():
