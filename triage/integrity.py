@@ -144,13 +144,19 @@ def hash_bytes(data: bytes) -> dict[str, str]:
 _BACKGROUND: ThreadPoolExecutor | None = None
 
 
-def hash_bytes_in_background(data: bytes) -> "Future[dict[str, str]]":
-    """hash_bytes on a thread of its own (hashlib releases the GIL): for a file read into
-    memory, hashed while it is parsed. One file at a time: the run reads files one by one."""
+def _background() -> ThreadPoolExecutor:
+    """One thread for hashing beside the main work (hashlib releases the GIL): jobs run one
+    after another, in the order given."""
     global _BACKGROUND
     if _BACKGROUND is None:
-        _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-file-digests")
-    return _BACKGROUND.submit(hash_bytes, data)
+        _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-background-hash")
+    return _BACKGROUND
+
+
+def hash_bytes_in_background(data: bytes) -> "Future[dict[str, str]]":
+    """hash_bytes on the background hashing thread: for a file read into memory, hashed while
+    it is parsed. One file at a time: the run reads files one by one."""
+    return _background().submit(hash_bytes, data)
 
 
 def hash_stream(handle: BinaryIO, progress: Any = None) -> tuple[dict[str, str], int]:
@@ -249,9 +255,6 @@ class HashedTextWriter:
 
 
 def sha256_file_in_background(path: str) -> "Future[str]":
-    """sha256_file on a thread of its own: for a finished file hashed while other work runs."""
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-file-hash")
-    try:
-        return thread.submit(sha256_file, path)
-    finally:
-        thread.shutdown(wait=False)  # the submitted hash still runs to its end
+    """sha256_file on the background hashing thread: for a finished file (case.sqlite)
+    hashed while other work runs."""
+    return _background().submit(sha256_file, path)

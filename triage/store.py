@@ -17,7 +17,6 @@ is an error, never a wrong chain.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import sqlite3
@@ -135,7 +134,7 @@ class _Chain:
             raise ValueError(self.error)
         self.last = key
         self.count += 1
-        self.link = hashlib.sha256((self.link + event_hash).encode("ascii")).hexdigest()
+        self.link = integrity.chain_next(self.link, event_hash)
         return self.link
 
 

@@ -198,11 +198,6 @@ def column_values(cond: dict[str, Any], column: str) -> frozenset[str] | None:
     return frozenset(w.casefold() for w in wanted)
 
 
-def families(cond: dict[str, Any]) -> frozenset[str] | None:
-    """The event families a condition can match at all (None: any family)."""
-    return column_values(cond, "family")
-
-
 _PRESENCE_OPS = ("in", "contains", "regex", "gt", "gte", "lt", "lte")
 
 
