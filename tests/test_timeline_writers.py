@@ -153,10 +153,21 @@ def test_large_case_writes_its_csv_in_a_second_process(cli, tmp_path, monkeypatc
 
     one = tmp_path / "one"
     assert cli("run", FIXTURE_IMAGES / "win-mbr.raw", "-o", one, "--quiet").exit_code == 0
+    import concurrent.futures
+
+    submitted: list[str] = []
+
+    class Counting(concurrent.futures.ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):  # type: ignore[override]
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counting)
     monkeypatch.setattr(case_module, "PARALLEL_OUTPUT_MIN", 1)
     monkeypatch.setattr(case_module.os, "cpu_count", lambda: 2)
     two = tmp_path / "two"
     assert cli("run", FIXTURE_IMAGES / "win-mbr.raw", "-o", two, "--quiet").exit_code == 0
+    assert submitted == ["_csv_in_child"]  # the CSV was written by the second process
     for name in ("timeline.jsonl", "timeline.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes()
     outputs = [_json.loads((c / "manifest.json").read_text())["outputs"] for c in (one, two)]
