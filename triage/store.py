@@ -251,10 +251,9 @@ class CaseStore:
         return chain.count, chain.link
 
     def _drop_staging(self) -> None:
-        if self.staging_path is None:
+        if self.staging_path is None:  # a worker's chunk store (merged, never published)
             self.db.execute("DROP TABLE main.staging")
             self.db.commit()
-            self.db.execute("VACUUM")
             return
         self.db.execute("DETACH DATABASE stage")
         os.remove(self.staging_path)
