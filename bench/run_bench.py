@@ -524,6 +524,17 @@ def triage_source() -> dict:
     return {"head_commit": commit, "py_files": len(files), "sources_sha256": digest.hexdigest()}
 
 
+def default_plus(extra: str) -> str:
+    """An --only list naming triage's default artifacts and the off-by-default ones in EXTRA."""
+    from triage.artifacts import load_definitions
+    known = {a.name: a for a in load_definitions()}
+    added = [name.strip() for name in extra.split(",") if name.strip()]
+    missing = [name for name in added if name not in known]
+    if missing:
+        sys.exit(f"--triage-add: no artifact named {missing[0]}")
+    return ",".join([a.name for a in known.values() if a.default] + added)
+
+
 def run_triage(triage: Path, image: Path, work: Path, tag: str, only: str | None = ARTIFACTS,
                timeout: float | None = None) -> dict:
     case = work / f"case-{tag}"
@@ -891,6 +902,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="prefetch-rb: Prefetch and Recycle Bin only (default); default: triage's "
                          "default artifacts, plaso's and dissect's equivalents")
     ap.add_argument("--plaso-parsers", default=None, help="override the scope's plaso parser list")
+    ap.add_argument("--triage-add", default=None, metavar="NAMES",
+                    help="with --scope default: run triage on its default artifacts plus these "
+                         "(comma-separated, e.g. NtfsFileSystemTimeline for a like-for-like $MFT)")
     ap.add_argument("--dissect-plugins", default=None, help="override the scope's dissect plugin list")
     ap.add_argument("--filter-depth", type=int, default=10,
                     help="default scope: folders a `**` stands for in plaso's filter (0 to N)")
@@ -968,6 +982,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         only, plaso_parsers, dissect_plugins, filter_text = ARTIFACTS, PLASO_PARSERS, DISSECT_PREFETCH_RB, PLASO_FILTER
     plaso_parsers = args.plaso_parsers or plaso_parsers
+    if args.triage_add:
+        if args.scope != "default":
+            sys.exit("--triage-add needs --scope default")
+        only = default_plus(args.triage_add)
     dissect_plugins = args.dissect_plugins or dissect_plugins
     suffix = ("" if args.scope == "prefetch-rb" else f"-{args.scope}") + (f"-{args.tag}" if args.tag else "")
 
