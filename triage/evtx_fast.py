@@ -880,7 +880,7 @@ class _Flat:
     (int); fast: where every item is a named field of its own name (the usual case), (key,
     static text or None, value index, formatter) with the formatter giving element text."""
 
-    __slots__ = ("items", "fast", "keys", "reads")
+    __slots__ = ("items", "fast", "keys", "reads", "fields")
 
     def __init__(self, items: list[tuple[int, str, list[Any]]],
                  fast: list[tuple[str, str | None, int, Any]] | None) -> None:
@@ -888,15 +888,82 @@ class _Flat:
         # every item one value: the fields are dict(zip(keys, [formatter(value)...]))
         self.keys: tuple[str, ...] | None = None
         self.reads: list[tuple[int, Any]] = []
+        self.fields: Callable[[bytes, list[int], Any], dict[str, Any]] | None = None
         if fast is not None and all(static is None for _, static, _, _ in fast):
             self.keys = tuple(key for key, _, _, _ in fast)
             self.reads = [(index, fmt) for _, _, index, fmt in fast]
+            self.fields = _compiled_fields(self.keys, self.reads)
 
 
 def _flat_fields(flat: _Flat, data: bytes, offs: list[int], sizes: Any) -> dict[str, Any]:
-    """The fields of flat EventData of one value each, in document order."""
+    """The fields of flat EventData of one value each, in document order (the definition
+    _compiled_fields must agree with)."""
     return dict(zip(flat.keys, [fmt(data, offs[index], sizes[index])  # type: ignore[arg-type]
                                 for index, fmt in flat.reads]))
+
+
+def _string_runs(reads: list[tuple[int, Any]]) -> list[list[int]]:
+    """Positions in `reads` of the runs of two or more UTF-16 values stored one after the
+    other (consecutive value indexes): each run is decoded with one call, then sliced."""
+    runs: list[list[int]] = []
+    for at, (index, fmt) in enumerate(reads):
+        if fmt is not _utf16_text:
+            continue
+        if runs and runs[-1][-1] == at - 1 and reads[at - 1][0] == index - 1:
+            runs[-1].append(at)
+        else:
+            runs.append([at])
+    return [run for run in runs if len(run) > 1]
+
+
+def _decoded_run(raw: bytes) -> str | None:
+    """A run of UTF-16 values as one text, when every value of it is its own slice of it: no
+    character needs cleaning (no NUL, CR, LF or other control) and none is a surrogate pair
+    (one character from four bytes would shift the slices); else None."""
+    try:
+        text = _DECODE16(raw, None, True)[0]
+    except UnicodeDecodeError:
+        return None  # the values one by one say which (and fail as libevtx does)
+    if len(text) * 2 != len(raw) or not text.isprintable():
+        return None
+    return text
+
+
+def _compiled_fields(keys: tuple[str, ...], reads: list[tuple[int, Any]]
+                     ) -> Callable[[bytes, list[int], Any], dict[str, Any]]:
+    """_flat_fields for one plan as straight-line code (it runs for every kept record):
+    values read one by one, except runs of UTF-16 values, decoded at once and sliced where
+    _decoded_run allows (else one by one, exactly as _flat_fields)."""
+    names = {"_decoded_run": _decoded_run}
+    lines = ["def fields(data, o, s):"]
+    runs = {run[0]: run for run in _string_runs(reads)}
+    done: set[int] = set()
+    for at, (index, fmt) in enumerate(reads):
+        if at in done:
+            continue
+        run = runs.get(at)
+        if run is None:
+            names[f"f{at}"] = fmt
+            lines.append(f"    v{at} = f{at}(data, o[{index}], s[{index}])")
+            continue
+        first, last = reads[run[0]][0], reads[run[-1]][0]
+        lines.append(f"    t = _decoded_run(data[o[{first}]:o[{last}] + s[{last}]])")
+        lines.append("    if t is not None:")
+        lines.append("        p = 0")
+        for position in run:
+            index = reads[position][0]
+            lines.append(f"        q = p + (s[{index}] >> 1)")
+            lines.append(f"        v{position} = t[p:q]")
+            lines.append("        p = q")
+        lines.append("    else:")
+        for position in run:
+            index = reads[position][0]
+            names[f"f{position}"] = reads[position][1]
+            lines.append(f"        v{position} = f{position}(data, o[{index}], s[{index}])")
+        done.update(run)
+    lines.append("    return {" + ", ".join(f"{key!r}: v{at}" for at, key in enumerate(keys)) + "}")
+    exec("\n".join(lines), names)  # noqa: S102 - code made here from ints and repr()'d names
+    return names["fields"]  # type: ignore[return-value]
 
 
 def _clean_text(text: str) -> str:
@@ -1157,8 +1224,8 @@ class FastRecord:
             flat = values.nested[at][0].flat if at >= 0 else None
             if flat is not None and flat.keys is not None:  # the usual payload
                 nested = values.child(at)[1]
-                fields: dict[str, Any] = _flat_fields(flat, nested.data, nested.offs,
-                                                       nested.sizes)
+                fields: dict[str, Any] = flat.fields(nested.data, nested.offs,  # type: ignore
+                                                     nested.sizes)
                 strings: list[str] = []
                 binary = None
             else:
@@ -1246,7 +1313,7 @@ def _apply_flat(flat: _Flat, values: _Values, fields: dict[str, Any], strings: l
                 binary: str | None) -> str | None:
     data, offs, sizes = values.data, values.offs, values.sizes
     if flat.keys is not None and not fields:
-        fields.update(_flat_fields(flat, data, offs, sizes))
+        fields.update(flat.fields(data, offs, sizes))  # type: ignore[misc]
         return binary
     if flat.fast is not None and not fields:
         for key, static, index, fmt in flat.fast:
