@@ -242,18 +242,31 @@ def _compile(template: str) -> Any:
     if all(part[0] == "text" and not any(name for name, _ in part[1]) for part in parts):
         constant = _clean(template)
         return lambda values: constant
+    # straight-line code: each name read once, optional segments as conditions
+    variables: dict[str, str] = {}
+    for part in parts:
+        for name, piece in part[-1]:
+            if name:
+                variables.setdefault(piece, f"v{len(variables)}")
+    lines = ["def renderer(values):", "    get = values.get"]
+    lines += [f"    {var} = get({name!r})" for name, var in variables.items()]
 
-    def renderer(values: dict[str, Any]) -> str:
-        get = values.get
-        out: list[str] = []
-        for part in parts:
-            if part[0] == "optional" and not all(_present(get(n)) for n in part[1]):
-                continue
-            for name, piece in part[-1]:
-                out.append(_show(get(piece)) if name else piece)
-        return _clean("".join(out))
+    def joined(pieces: list[tuple[bool, str]]) -> str:
+        return " + ".join(f"_show({variables[piece]})" if name else repr(piece)
+                          for name, piece in pieces if name or piece) or "''"
 
-    return renderer
+    lines.append("    out = ''")
+    for part in parts:
+        if part[0] == "optional":
+            condition = " and ".join(f"_present({variables[n]})" for n in part[1]) or "True"
+            lines.append(f"    if {condition}:")
+            lines.append(f"        out += {joined(part[-1])}")
+        else:
+            lines.append(f"    out += {joined(part[-1])}")
+    lines.append("    return _clean(out)")
+    names = {"_show": _show, "_present": _present, "_clean": _clean}
+    exec("\n".join(lines), names)  # noqa: S102 - code made here from repr()'d template parts
+    return names["renderer"]
 
 
 def _clean(text: str) -> str:
@@ -482,29 +495,42 @@ class EvtxExtractor(Extractor):
                     values[name] = number
             desc = render(entry.timestamp_desc, values)
             message = render(entry.message, values)
-            kept: Any = [(n, value) for n in entry.fields
-                         if (value := values.get(n)) is not None]
-            if entry.keep_all:
+            get = values.get
+            for name in entry.fields:  # the listed values that are set, in the entry's order
+                value = get(name)
+                if value is None:
+                    continue
+                key = name if name not in data else f"field_{name}"
+                if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
+                    data[key] = value  # what _bounded gives it (the usual case, made short)
+                elif name == "ScriptBlockText":
+                    data[key] = value  # already cut to 4 KiB, with its length and hash
+                else:
+                    data[key] = _bounded(value, name, cut)
+            if entry.keep_all:  # then the payload's other fields
                 listed = set(entry.fields)
-                kept += [(n, values[n]) for n in fields if n not in listed]
+                for name in fields:
+                    if name not in listed:
+                        value = values[name]  # (as derived: ints, the cut script)
+                        key = name if name not in data else f"field_{name}"
+                        data[key] = value if name == "ScriptBlockText" else \
+                            _bounded(value, name, cut)
         else:
-            kept = fields.items()
+            desc = "Event Logged"
+            message = self._generic_message(data, fields, strings)
+            kept: Any = fields.items()
             if (not fields and strings) or binary:
                 kept = list(kept)
                 if not fields and strings:
                     kept.append(("strings", strings))
                 if binary:
                     kept.append(("binary", binary))
-            desc = "Event Logged"
-            message = self._generic_message(data, fields, strings)
-        for name, value in kept:
-            key = name if name not in data else f"field_{name}"
-            if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
-                data[key] = value  # what _bounded gives it (the usual case, made short)
-            elif entry is not None and name == "ScriptBlockText":
-                data[key] = value  # already cut to 4 KiB, with its length and hash
-            else:
-                data[key] = _bounded(value, name, cut)
+            for name, value in kept:
+                key = name if name not in data else f"field_{name}"
+                if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
+                    data[key] = value
+                else:
+                    data[key] = _bounded(value, name, cut)
         if cut:
             data["truncated_fields"] = sorted(set(cut))
 
