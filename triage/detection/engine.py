@@ -225,6 +225,33 @@ def data_keys(cond: dict[str, Any]) -> frozenset[str]:
     return frozenset({path[5:].split(".")[0]}) if requires else frozenset()
 
 
+def data_texts(cond: dict[str, Any]) -> frozenset[tuple[str, str, bool]]:
+    """(key, text, nocase) such that the condition holds only if `data[key]` contains `text`:
+    the leaves `data.KEY contains TEXT` (a top-level key, non-empty text; without case only
+    for ASCII text) that every way of satisfying the condition needs. Checked in the stored
+    JSON (see _TEXT_TEST)."""
+    if "all" in cond:
+        return frozenset().union(*(data_texts(c) for c in cond["all"]))
+    if "any" in cond:
+        parts = [data_texts(c) for c in cond["any"]]
+        return frozenset.intersection(*parts) if parts else frozenset()
+    if "not" in cond:
+        return frozenset()
+    path, wanted, nocase = cond.get("field", ""), cond.get("value"), bool(cond.get("nocase"))
+    if cond.get("op") != "contains" or type(wanted) is not str or not wanted or \
+            not path.startswith("data.") or "." in path[5:] or len(path) <= 5:
+        return frozenset()
+    key = path[5:]
+    if '"' in key or "\\" in key or (nocase and not wanted.casefold().isascii()):
+        return frozenset()  # (not written as a JSON path label here; see _TEXT_TEST)
+    return frozenset({(key, wanted.casefold() if nocase else wanted, nocase)})
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') finding `text` anywhere."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _key(value: Any) -> str | None:
     if value is None:
         return None
@@ -240,18 +267,25 @@ def _duration_text(seconds: int) -> str:
 
 @dataclass(frozen=True)
 class _Gate:
-    """Necessary conditions of one rule condition: column values, and data keys (as the
-    text they have in the stored data JSON)."""
+    """Necessary conditions of one rule condition: column values, data keys (as the text
+    they have in the stored data JSON) and texts a data value must contain (JSON path, text as
+    the JSON writes it: see _TEXT_TEST)."""
 
     needs: tuple[tuple[str, frozenset[str]], ...]
     needles: tuple[str, ...]
+    texts: tuple[tuple[str, str, bool], ...] = ()
 
     @classmethod
     def of(cls, cond: dict[str, Any]) -> "_Gate":
         needs = tuple((column, values) for column in PREFILTER_COLUMNS
                       if (values := column_values(cond, column)) is not None)
         keys = sorted(data_keys(cond))
-        return cls(needs, tuple(json.dumps(k, ensure_ascii=False) + ":" for k in keys))
+        texts = []
+        for key, text, nocase in sorted(data_texts(cond)):
+            stored = json.dumps(text, ensure_ascii=False)[1:-1]  # as the JSON writes it
+            texts.append((f'$."{key}"', _like_pattern(stored) if nocase else stored, nocase))
+        return cls(needs, tuple(json.dumps(k, ensure_ascii=False) + ":" for k in keys),
+                   tuple(texts))
 
     def admits(self, folded: dict[str, Any]) -> bool:
         return all(folded[column] in allowed for column, allowed in self.needs)
@@ -414,6 +448,24 @@ def _ready(gates: tuple[_Gate, ...], text: str) -> bool:
     return any(all(n in text for n in gate.needles) for gate in gates)
 
 
+# Whether the data value at w.text_path may contain w.text (a `contains` leaf, see
+# data_texts), on the stored JSON. A text item holding the text has it in the JSON, escaped
+# character by character as w.text is: the instr finds it. Without case (w.text a LIKE
+# pattern of ASCII text): LIKE ignores the case of ASCII letters only, so JSON with any other
+# character (whose casefold() may give ASCII: "ſ" is "s") is let through. Otherwise the value
+# is read: a text or null value (or no value) cannot match; an array can only through an item
+# that is not text (a number, a bool, None, a nested list or object, which the condition
+# reads as str() of it, not as JSON); any other value might. Invalid JSON is let through.
+_TEXT_TEST = (
+    "(CASE WHEN w.text_nocase THEN e.data LIKE w.text ESCAPE '\\' "
+    "OR length(CAST(e.data AS BLOB)) <> length(e.data) ELSE instr(e.data, w.text) > 0 END) "
+    "OR NOT json_valid(e.data) OR "
+    "CASE json_type(e.data, w.text_path) WHEN 'text' THEN 0 WHEN 'null' THEN 0 "
+    "WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(e.data, w.text_path) j "
+    "WHERE j.type <> 'text') "
+    "ELSE json_type(e.data, w.text_path) IS NOT NULL END")
+
+
 def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterator[sqlite3.Row]:
     """The events some rule may match, in timeline order, chosen inside SQLite.
 
@@ -431,11 +483,14 @@ def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterato
     for combo in combos:
         values = tuple(combo)
         for _, gates in _interested(states, values):
-            wanted.extend((*values, g.needles[0] if g.needles else None) for g in gates)
+            wanted.extend((*values, g.needles[0] if g.needles else None,
+                           *(g.texts[0] if g.texts else (None, None, None))) for g in gates)
     db.execute("CREATE TEMP TABLE IF NOT EXISTS rule_wanted (family TEXT, timestamp_desc TEXT, "
-               "extractor TEXT, artifact TEXT, needle TEXT)")
+               "extractor TEXT, artifact TEXT, needle TEXT, text_path TEXT, text TEXT, "
+               "text_nocase INTEGER)")
     db.execute("DELETE FROM temp.rule_wanted")
-    db.executemany("INSERT INTO temp.rule_wanted VALUES (?,?,?,?,?)", sorted(set(wanted), key=repr))
+    db.executemany("INSERT INTO temp.rule_wanted VALUES (?,?,?,?,?,?,?,?)",
+                   sorted(set(wanted), key=repr))
     db.execute("CREATE INDEX IF NOT EXISTS temp.rule_wanted_key ON rule_wanted "
                "(family, timestamp_desc, extractor, artifact)")
     try:
@@ -443,7 +498,8 @@ def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterato
             "SELECT e.* FROM events e WHERE EXISTS (SELECT 1 FROM temp.rule_wanted w "
             "WHERE w.family = e.family AND w.timestamp_desc = e.timestamp_desc "
             "AND w.extractor = e.extractor AND w.artifact = e.artifact "
-            "AND (w.needle IS NULL OR instr(e.data, w.needle) > 0)) ORDER BY e.seq")
+            "AND (w.needle IS NULL OR instr(e.data, w.needle) > 0) "
+            f"AND (w.text IS NULL OR {_TEXT_TEST})) ORDER BY e.seq")
     finally:
         db.execute("DROP TABLE IF EXISTS temp.rule_wanted")
 
