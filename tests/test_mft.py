@@ -451,6 +451,31 @@ def test_cli_deleted_by_default_timeline_on_request(cli, tmp_path):
     assert tree_digest(SMALL) == before
 
 
+def test_shared_data_serialised_once_gives_the_same_case(cli, tmp_path, monkeypatch):
+    """The timeline's events of one entry share one data dict, serialised once
+    (Extractor.shares_data): the same timeline and event hashes as serialising each event's."""
+    from triage import extraction
+    from triage.extractors.mft import MftTimeline
+
+    calls: list[int] = []
+    real = extraction.data_json
+
+    def counted(data):
+        calls.append(id(data))
+        return real(data)
+
+    monkeypatch.setattr(extraction, "data_json", counted)
+    once, every = tmp_path / "once", tmp_path / "every"
+    assert cli("run", SMALL, "-o", once, "--only", "NtfsFileSystemTimeline").exit_code == 0
+    serialised_once = len(calls)
+    monkeypatch.setattr(MftTimeline, "shares_data", False)
+    calls.clear()
+    assert cli("run", SMALL, "-o", every, "--only", "NtfsFileSystemTimeline").exit_code == 0
+    rows = read_jsonl(every)
+    assert len(calls) == len(rows) > serialised_once  # fewer serialisations, same events
+    assert (once / "timeline.jsonl").read_bytes() == (every / "timeline.jsonl").read_bytes()
+
+
 def test_cli_on_vsstest_sample(cli, tmp_path):
     image = samples("images", "vsstest.qcow2")
     case = tmp_path / "case"

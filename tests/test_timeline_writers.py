@@ -2,13 +2,14 @@
 json modules give for the same values, whatever text the evidence holds."""
 from __future__ import annotations
 
+import enum
 import csv
 import hashlib
 import io
 import json
 import os
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from triage import integrity
 from triage.export import neutralise
@@ -106,8 +107,13 @@ def test_file_event_hasher_is_event_hash(artifact, family, extractor, host, sour
     assert hasher(timestamp, desc, message, user, integrity.canonical(data)) == reference
 
 
+class _Kind(enum.IntEnum):
+    """An int subclass: json_safe writes its name, the json module its number."""
+    TWO = 2
+
+
 _scalar = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8)
-           | st.sampled_from(["\ud800", "a\udfffb", "日本", "=x"]) | st.binary(max_size=4))
+           | st.sampled_from(["\ud800", "a\udfffb", "日本", "=x", _Kind.TWO]) | st.binary(max_size=4))
 _key = st.text(max_size=6) | st.sampled_from(["\ud83d", "é"]) | st.integers(-3, 12) | st.booleans() \
     | st.none()
 _values = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=3)
@@ -129,7 +135,7 @@ def test_data_json_is_canonical_json_safe(data: dict) -> None:
 
 
 _plain = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
-          | st.text(max_size=8) | st.sampled_from(["\ud800", "a\udfffb", "日本", "NaN"]))
+          | st.text(max_size=8) | st.sampled_from(["\ud800", "a\udfffb", "日本", "NaN", _Kind.TWO]))
 
 
 @settings(max_examples=1500, derandomize=True, deadline=None)
@@ -141,6 +147,28 @@ def test_data_json_direct_path_is_exact(data: dict) -> None:
     from triage.extraction import data_json, json_safe
 
     assert data_json(data) == integrity.canonical(json_safe(data))
+
+
+_nested_plain = st.recursive(_plain, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=3) | st.integers(-3, 12) | st.booleans() | st.none()
+    | st.sampled_from(["\udc80", "10", "2"]), inner, max_size=3), max_leaves=10)
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), _nested_plain, max_size=5))
+@example({"a": [_Kind.TWO], "b": {"c": _Kind.TWO}, "d": [{"x": 1.5, "y": [None, True]}]})
+@example({"a": {"10": 1, "2": 2}, "b": {10: 1, 2: 2}})
+def test_data_json_nested_path_is_exact(data: dict) -> None:
+    """Nested dicts and lists of plain values (the $MFT's names, times, streams): keys that
+    are numbers, booleans or None (json writes and sorts them otherwise than json_safe),
+    surrogates, NaN, int subclasses."""
+    from triage.extraction import data_json, json_safe
+
+    try:
+        expected = integrity.canonical(json_safe(data))
+    except TypeError:
+        return
+    assert data_json(data) == expected
 
 
 def test_large_case_writes_its_csv_in_a_second_process(cli, tmp_path, monkeypatch) -> None:

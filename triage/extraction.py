@@ -123,9 +123,11 @@ def file_hasher(artifact: Artifact, extractor: Extractor, host: str | None,
 
 
 def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: str | None,
-                 source: dict[str, Any], hasher: integrity.FileEventHasher | None = None) -> dict[str, Any]:
+                 source: dict[str, Any], hasher: integrity.FileEventHasher | None = None,
+                 text: str | None = None) -> dict[str, Any]:
     """The stored and exported record of one event, with its `event_hash`. `hasher`: the
-    `file_hasher` of this file, when the caller builds many records from it."""
+    `file_hasher` of this file, when the caller builds many records from it; `text`: the
+    event's data_json when the caller has it already (an extractor's shared data)."""
     record = {
         "timestamp": event.timestamp.iso() if event.timestamp else None,
         "timestamp_desc": clean_text(event.timestamp_desc),
@@ -138,7 +140,9 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
         "source": source,
         "data": event.data,  # as the extractor gave it; `data_json` is its stored JSON
     }
-    text = record["data_json"] = data_json(event.data)  # stored as is
+    if text is None:
+        text = data_json(event.data)
+    record["data_json"] = text  # stored as is
     if hasher is None:
         hasher = file_hasher(artifact, extractor, host, source)
     record["event_hash"] = hasher(record["timestamp"], record["timestamp_desc"],
@@ -275,9 +279,19 @@ class Extraction:
                            "sha256": digests["sha256"]})  # type: ignore[index]
             hasher = file_hasher(artifact, extractor, host, source)
 
+        shared: list[Any] = [None, None]  # (data, its JSON) of the last event, see shares_data
+        shares_data = extractor.shares_data
+
         def keep(event: Event) -> None:
             nonlocal produced
-            record = build_record(event, artifact, extractor, host, source, hasher)
+            text = None
+            if shares_data:
+                if event.data is shared[0]:
+                    text = shared[1]
+                else:
+                    text = data_json(event.data)
+                    shared[:] = event.data, text
+            record = build_record(event, artifact, extractor, host, source, hasher, text)
             try:
                 store.add_event(record, event.timestamp.ns if event.timestamp else None)
             except (ExtractionTimeout, ExtractionMemoryLimit):

@@ -102,6 +102,11 @@ class Extractor:
     name: str = ""
     family: str = ""
     description: str = ""
+    # True: events yielded one after the other may carry the very same `data` dict (one
+    # record's several times), which is never changed once yielded; the engine then serialises
+    # it once. Opt-in, because an extractor that changed a shared dict between yields would
+    # otherwise store stale data.
+    shares_data: bool = False
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
         raise NotImplementedError

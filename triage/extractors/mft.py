@@ -274,6 +274,7 @@ class MftTimeline(Extractor):
     name = "mft_timeline"
     family = "filesystem"
     description = "NTFS $MFT $STANDARD_INFORMATION and $FILE_NAME times (MACB timeline)"
+    shares_data = True  # one data dict for the two to eight events of an entry
 
     def extract(self, f: EvidenceFile, ctx: ExtractionContext) -> Iterator[Event]:
         scan = _scan(f, ctx, deleted_only=False)
