@@ -180,6 +180,9 @@ def _details(record: tuple, scan: MftScan) -> dict:
             hard_links.append(other)
     si = record[R_SI]
     fn = main[4:8]
+    # each distinct time written once (an entry's eight times are mostly two or three values)
+    texts = {value: _iso(value) for value in {*si[:4], *fn}} if si else \
+        {value: _iso(value) for value in set(fn)}
     zone = None
     if record[R_ZONE] is not None:
         zone = parse_zone_identifier(record[R_ZONE])
@@ -198,8 +201,8 @@ def _details(record: tuple, scan: MftScan) -> dict:
         "size": record[R_SIZE],
         "data_location": record[R_DATA],
         "file_attributes": attribute_names(si[4]) if si else [],
-        "si_times": dict(zip(_TIME_KEYS, map(_iso, si[:4]))) if si else None,
-        "fn_times": dict(zip(_TIME_KEYS, map(_iso, fn))),
+        "si_times": dict(zip(_TIME_KEYS, map(texts.__getitem__, si[:4]))) if si else None,
+        "fn_times": dict(zip(_TIME_KEYS, map(texts.__getitem__, fn))),
         "ads": [{"name": a[0], "size": a[1], "resident": a[2]} for a in record[R_ADS]],
         "zone_identifier": zone,
         "timestomp": timestomp_reasons(si, fn),
