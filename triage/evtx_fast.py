@@ -617,12 +617,13 @@ _NO_NESTED: dict = {}  # shared, never written: instances without binary XML val
 _UNPACKERS: dict[int, Any] = {}
 
 
-def _sizes(descriptors: bytes) -> tuple[int, ...]:
-    """The value sizes of a descriptor array (uint16 size, uint8 type, uint8 0 each)."""
-    unpack = _UNPACKERS.get(len(descriptors))
+def _sizes_reader(count: int) -> Callable[[bytes, int], tuple[int, ...]]:
+    """unpack_from for the value sizes of a descriptor array of `count` entries (uint16 size,
+    uint8 type, uint8 0 each): the sizes alone, in one call."""
+    unpack = _UNPACKERS.get(count)
     if unpack is None:
-        unpack = _UNPACKERS[len(descriptors)] = struct.Struct(f"<{len(descriptors) // 2}H").unpack
-    return unpack(descriptors)[0::2]
+        unpack = _UNPACKERS[count] = struct.Struct("<" + "H2x" * count).unpack_from
+    return unpack
 
 
 class _Values:
@@ -673,6 +674,7 @@ class Plan:
         self.template = template
         self.types = types
         count = len(types)
+        self.sizes_of = _sizes_reader(count)
         fixed: list[tuple[int, int]] = []
         self.even: list[int] = []
         self.multiple: list[tuple[int, int]] = []
@@ -1098,13 +1100,12 @@ class _ChunkReader:
         start = pos + 4 + 4 * count
         if start > end:
             raise Unsupported("template value descriptors past the record")
-        desc = data[pos + 4:start]
-        types = desc[2::4]
+        types = data[pos + 6:start:4]
         plans = template.plans if top else template.nested_plans
         plan = plans.get(types)
         if plan is None:
             plan = plans[types] = Plan(template, types, top)
-        sizes = _sizes(desc)
+        sizes = plan.sizes_of(data, pos + 4)
         after = start + sum(sizes)
         if after > end:
             raise Unsupported("template values past the record")
@@ -1120,9 +1121,14 @@ class _ChunkReader:
         if plan.more:
             plan.check(sizes, data, offs)  # type: ignore[arg-type]
         nested = _NO_NESTED
-        if plan.binxml:
-            nested = {index: self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
-                      for index in plan.binxml}
+        binxml = plan.binxml
+        if binxml:
+            if len(binxml) == 1:  # (the usual payload: no comprehension to set up)
+                at = binxml[0]
+                nested = {at: self.nested(offs[at], sizes[at], depth + 1)}  # type: ignore
+            else:
+                nested = {index: self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
+                          for index in binxml}
         return plan, start, sizes, types, nested, offs, after
 
     def nested(self, off: int, size: int, depth: int) -> tuple[Any, ...]:
