@@ -228,6 +228,11 @@ class CaseStore:
         self.flush()
         self.db.commit()
         schema = self._staging.split(".")[0]
+        # The ordered copy reads the staged rows in time order, which is not the order they
+        # were written in: a 128 MiB page cache for the staging file (SQLite's default is
+        # 2 MiB) turns most of those reads into cache hits (bench-100k's $MFT timeline, 213,000
+        # events: 3.3 -> 2.4 s). Freed with the staging file.
+        self.db.execute(f"PRAGMA {schema}.cache_size=-131072")
         self.db.execute(f"CREATE INDEX {schema}.staging_order ON staging (ts, event_hash)")
         chain = _Chain()
         self.db.create_function("triage_chain", 2, chain.step)
