@@ -519,7 +519,12 @@ class EvtxExtractor(Extractor):
             desc = "Event Logged"
             message = self._generic_message(data, fields, strings)
             kept: Any = fields.items()
-            if (not fields and strings) or binary:
+            if fields and not binary and data.keys().isdisjoint(fields) and \
+                    all(v.__class__ is str and len(v) <= _MAX_VALUE_CHARS
+                        for v in fields.values()):
+                data.update(fields)  # what the loop below gives such fields, at once
+                kept = ()
+            elif (not fields and strings) or binary:
                 kept = list(kept)
                 if not fields and strings:
                     kept.append(("strings", strings))
