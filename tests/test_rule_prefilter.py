@@ -130,3 +130,14 @@ def test_contains_on_values_whose_text_is_not_their_json() -> None:
         record = {**base, "data": {"t": value, "z": 0}}
         assert compile_condition(cond)(record) is matches, (text, value)
         assert _selected(cond, record) is matches, (text, value)
+
+
+def test_without_json_functions_the_text_test_is_left_out(monkeypatch) -> None:
+    """An SQLite without JSON functions still selects by key (the text test needs them)."""
+    from triage.detection import engine
+
+    monkeypatch.setattr(engine, "_has_json1", lambda db: False)
+    base = {"family": "f", "timestamp_desc": "d", "extractor": "e", "artifact": "a"}
+    cond = {"field": "data.t", "op": "contains", "value": "si", "nocase": False}
+    assert _selected(cond, {**base, "data": {"t": [], "z": 0}})  # the key is there: selected
+    assert not _selected(cond, {**base, "data": {"z": 0}})

@@ -466,6 +466,15 @@ _TEXT_TEST = (
     "ELSE json_type(e.data, w.text_path) IS NOT NULL END")
 
 
+def _has_json1(db: sqlite3.Connection) -> bool:
+    try:
+        db.execute("SELECT json_valid('[]'), json_type('[]'), "
+                   "(SELECT count(*) FROM json_each('[]'))").fetchone()
+        return True
+    except sqlite3.Error:
+        return False
+
+
 def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterator[sqlite3.Row]:
     """The events some rule may match, in timeline order, chosen inside SQLite.
 
@@ -479,12 +488,14 @@ def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterato
     if any(v is None for combo in combos for v in combo):
         yield from db.execute("SELECT * FROM events ORDER BY seq")
         return
+    json1 = _has_json1(db)  # (an SQLite built without JSON functions: key needles only)
     wanted = []
     for combo in combos:
         values = tuple(combo)
         for _, gates in _interested(states, values):
             wanted.extend((*values, g.needles[0] if g.needles else None,
-                           *(g.texts[0] if g.texts else (None, None, None))) for g in gates)
+                           *(g.texts[0] if g.texts and json1 else (None, None, None)))
+                          for g in gates)
     db.execute("CREATE TEMP TABLE IF NOT EXISTS rule_wanted (family TEXT, timestamp_desc TEXT, "
                "extractor TEXT, artifact TEXT, needle TEXT, text_path TEXT, text TEXT, "
                "text_nocase INTEGER)")
