@@ -70,7 +70,8 @@ _TEXTS = ["one", "Tru", "x01", "7fa", "1", "si", "si_created", "a\"b", "a\\b", "
 _item = st.none() | st.booleans() | st.integers(-2, 12) | st.floats(allow_nan=False, width=32) | \
     st.sampled_from(_TEXTS + ["", "\x01si", "\x7fabc", "si_created_before", "a\0si", "ſi_x",
                               "\u212a", "SI_Created"]) | \
-    st.dictionaries(st.sampled_from(["si", "k"]), st.sampled_from(_TEXTS + ["\x01", None, True]),
+    st.dictionaries(st.sampled_from(["si", "k", "t"]),
+                    st.sampled_from(_TEXTS + ["\x01", None, True, "x"]) | st.just([]),
                     max_size=2) | st.lists(st.sampled_from(_TEXTS + [None, False]), max_size=2)
 _stored_value = _item | st.lists(_item, max_size=3)
 
@@ -125,9 +126,11 @@ def test_contains_on_values_whose_text_is_not_their_json() -> None:
             ("si", [], False, False), ("si", ["other"], False, False), ("si", "x", False, False),
             ("si", None, False, False), ("SI_c", ["xsi_C"], True, True),
             ("si_c", ["ſi_c"], True, True), ("k", "\u212a", True, True), ("a%b", "A%B", True, True),
-            ("a_b", ["axb"], True, False), ("si", [], True, False), ("si", ["other"], True, False)]:
+            ("a_b", ["axb"], True, False), ("si", [], True, False), ("si", ["other"], True, False),
+            ("one", [{"t": []}, None], False, True), ("Tru", {"t": [], "x": True}, False, True),
+            ("si", [{"t": "x"}, "si"], False, True), ("si", "x\"t\":[]", False, False)]:
         cond = {"field": "data.t", "op": "contains", "value": text, "nocase": nocase}
-        record = {**base, "data": {"t": value, "z": 0}}
+        record = {**base, "data": {"a": {"t": []}, "t": value, "z": 0}}
         assert compile_condition(cond)(record) is matches, (text, value)
         assert _selected(cond, record) is matches, (text, value)
 
