@@ -208,13 +208,24 @@ def data_keys(cond: dict[str, Any]) -> frozenset[str]:
     comparison, non-null `equals` or `exists: true` accepts. The check is made on the stored
     JSON text (the key's canonical JSON followed by a colon), before the text is parsed: a
     key that is present always passes; a miss proves absence."""
+    return _needed(cond, _leaf_keys)
+
+
+def _needed(cond: dict[str, Any], leaf: Callable[[dict[str, Any]], frozenset[Any]]) -> frozenset[Any]:
+    """What every way of satisfying the condition needs, from what each leaf needs (`leaf`):
+    all of its parts' needs, the needs common to the branches of an `any`, nothing under a
+    `not`."""
     if "all" in cond:
-        return frozenset().union(*(data_keys(c) for c in cond["all"]))
+        return frozenset().union(*(_needed(c, leaf) for c in cond["all"]))
     if "any" in cond:
-        parts = [data_keys(c) for c in cond["any"]]
+        parts = [_needed(c, leaf) for c in cond["any"]]
         return frozenset.intersection(*parts) if parts else frozenset()
     if "not" in cond:
         return frozenset()
+    return leaf(cond)
+
+
+def _leaf_keys(cond: dict[str, Any]) -> frozenset[str]:
     path, op, wanted = cond.get("field", ""), cond.get("op"), cond.get("value")
     if not path.startswith("data.") or len(path) <= 5:
         return frozenset()
@@ -230,13 +241,10 @@ def data_texts(cond: dict[str, Any]) -> frozenset[tuple[str, str, bool]]:
     the leaves `data.KEY contains TEXT` (a top-level key, non-empty text; without case only
     for ASCII text) that every way of satisfying the condition needs. Checked in the stored
     JSON (see _TEXT_TEST)."""
-    if "all" in cond:
-        return frozenset().union(*(data_texts(c) for c in cond["all"]))
-    if "any" in cond:
-        parts = [data_texts(c) for c in cond["any"]]
-        return frozenset.intersection(*parts) if parts else frozenset()
-    if "not" in cond:
-        return frozenset()
+    return _needed(cond, _leaf_texts)
+
+
+def _leaf_texts(cond: dict[str, Any]) -> frozenset[tuple[str, str, bool]]:
     path, wanted, nocase = cond.get("field", ""), cond.get("value"), bool(cond.get("nocase"))
     if cond.get("op") != "contains" or type(wanted) is not str or not wanted or \
             not path.startswith("data.") or "." in path[5:] or len(path) <= 5:
