@@ -887,7 +887,7 @@ class _Flat:
     def __init__(self, items: list[tuple[int, str, list[Any]]],
                  fast: list[tuple[str, str | None, int, Any]] | None) -> None:
         self.items, self.fast = items, fast
-        # every item one value: the fields are dict(zip(keys, [formatter(value)...]))
+        # every item one value: the fields are {key: formatter(value)...} (_compiled_fields)
         self.keys: tuple[str, ...] | None = None
         self.reads: list[tuple[int, Any]] = []
         self.fields: Callable[[bytes, list[int], Any], dict[str, Any]] | None = None
@@ -895,13 +895,6 @@ class _Flat:
             self.keys = tuple(key for key, _, _, _ in fast)
             self.reads = [(index, fmt) for _, _, index, fmt in fast]
             self.fields = _compiled_fields(self.keys, self.reads)
-
-
-def _flat_fields(flat: _Flat, data: bytes, offs: list[int], sizes: Any) -> dict[str, Any]:
-    """The fields of flat EventData of one value each, in document order (the definition
-    _compiled_fields must agree with)."""
-    return dict(zip(flat.keys, [fmt(data, offs[index], sizes[index])  # type: ignore[arg-type]
-                                for index, fmt in flat.reads]))
 
 
 def _string_runs(reads: list[tuple[int, Any]]) -> list[list[int]]:
@@ -933,9 +926,10 @@ def _decoded_run(raw: bytes) -> str | None:
 
 def _compiled_fields(keys: tuple[str, ...], reads: list[tuple[int, Any]]
                      ) -> Callable[[bytes, list[int], Any], dict[str, Any]]:
-    """_flat_fields for one plan as straight-line code (it runs for every kept record):
-    values read one by one, except runs of UTF-16 values, decoded at once and sliced where
-    _decoded_run allows (else one by one, exactly as _flat_fields)."""
+    """The fields of flat EventData of one value each, in document order, as straight-line
+    code for one plan (it runs for every kept record): each value read by its formatter,
+    except runs of UTF-16 values, decoded at once and sliced where _decoded_run allows (else
+    one by one). Equal to one formatter call per value (tests/test_evtx_compiled.py)."""
     names = {"_decoded_run": _decoded_run}
     lines = ["def fields(data, o, s):"]
     runs = {run[0]: run for run in _string_runs(reads)}
@@ -1121,14 +1115,9 @@ class _ChunkReader:
         if plan.more:
             plan.check(sizes, data, offs)  # type: ignore[arg-type]
         nested = _NO_NESTED
-        binxml = plan.binxml
-        if binxml:
-            if len(binxml) == 1:  # (the usual payload: no comprehension to set up)
-                at = binxml[0]
-                nested = {at: self.nested(offs[at], sizes[at], depth + 1)}  # type: ignore
-            else:
-                nested = {index: self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
-                          for index in binxml}
+        if plan.binxml:
+            nested = {index: self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
+                      for index in plan.binxml}
         return plan, start, sizes, types, nested, offs, after
 
     def nested(self, off: int, size: int, depth: int) -> tuple[Any, ...]:
