@@ -77,7 +77,7 @@ def test_sparse_streams_are_hashed_over_allocated_runs_only():
     import hashlib
     import io
 
-    from triage.extraction import _has_sparse_runs, _hash_allocated
+    from triage.file_digests import has_sparse_runs as _has_sparse_runs, hash_allocated as _hash_allocated
 
     class SparseStream:
         """16 GiB logical, two allocated 4 KiB runs: reading the zeros would take minutes."""

@@ -9,6 +9,7 @@ import io
 import json
 import os
 
+import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from triage import integrity
@@ -203,3 +204,17 @@ def test_large_case_writes_its_csv_in_a_second_process(cli, tmp_path, monkeypatc
         assert outputs[0][name] == outputs[1][name]
         assert outputs[1][name]["sha256"] == integrity.sha256_file(str(two / name))
     assert cli("verify", two).exit_code == 0
+
+
+def test_data_json_reuses_one_c_encoder_and_falls_back_without_it(monkeypatch) -> None:
+    """The direct path encodes with one C encoder made at import (not one per call); where
+    the accelerator is missing, the JSONEncoder gives the same text."""
+    from triage import extraction
+
+    assert extraction._FLAT_ENCODER is not None  # CPython: the fast path is the one tested
+    data = {"z": [1, "é", None], "a": 2.5, "m": "x\n\"y\"", "b": True}
+    fast = extraction.data_json(data)
+    monkeypatch.setattr(extraction, "_FLAT_ENCODER", None)
+    assert extraction.data_json(data) == fast == integrity.canonical(extraction.json_safe(data))
+    with pytest.raises(ValueError):
+        extraction._encode_flat({"a": float("nan")})

@@ -193,6 +193,15 @@ def path_times(tree: Tree, path: str) -> dict[str, Any] | None:
     return times(found[0]) if found else None
 
 
+def find_again(tree: Tree, path: str, locator: Any = None) -> EvidenceFile | None:
+    """A collected file found again in another opening of its volume (a worker process, the
+    hashing thread's own reader): by its locator (`DfvfsFile.locator`, an MFT entry) where it
+    has one, else by its path."""
+    at = getattr(tree, "file_at", None)
+    found = at(locator, path) if locator is not None and at is not None else None
+    return found or locate(tree, path)
+
+
 def locate(tree: Tree, path: str) -> EvidenceFile | None:
     """Whatever a Match's file path names again: a file, a `file:stream`, or `@volume`."""
     if path == VOLUME_PATH:

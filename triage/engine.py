@@ -307,8 +307,7 @@ class Run:
 
                 extract_in_workers(self, work, evidence, volume, matches, system.host, users, zone)
             else:
-                for match in matches:
-                    extraction.process(match, evidence, volume, system.host, users, zone)
+                extraction.process_all(matches, evidence, volume, system.host, users, zone)
             store.commit()
 
         self._report_damage(evidence)

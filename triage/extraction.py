@@ -16,6 +16,8 @@ from typing import Any
 from triage import integrity
 from triage.artifacts import Artifact
 from triage.collect import Match, find_path, path_times
+from triage.file_digests import (HashAhead, allocated_bytes, has_sparse_runs, reader_apart,
+                                 stream_digests)
 from triage.extractors import ExtractionContext, Extractor
 from triage.files import BufferedFile
 from triage.limits import Deadline, ExtractionMemoryLimit, ExtractionTimeout, MemoryGuard
@@ -95,6 +97,30 @@ _STRICT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=F
                            allow_nan=False)
 
 
+def _flat_encoder() -> Any:
+    """_STRICT's own C encoder, made once: JSONEncoder.encode builds one per call (with a
+    closure and a dict for circular references), a third of the cost of encoding an event's
+    data. Without circular-reference checks, which a flat dict of plain values cannot need.
+    None where the C accelerator is missing or does not give _STRICT's text."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        encoder = make(None, _STRICT.default, json.encoder.encode_basestring, None, ":", ",",
+                       True, False, False)
+        sample = {"b": [1.5, "\u00e9\n", None], "a": True, "c": -3}
+        return encoder if "".join(encoder(sample, 0)) == _STRICT.encode(sample) else None
+    except Exception:
+        return None
+
+
+_FLAT_ENCODER = _flat_encoder()
+
+
+def _encode_flat(data: dict[str, Any]) -> str:
+    return "".join(_FLAT_ENCODER(data, 0)) if _FLAT_ENCODER is not None else _STRICT.encode(data)
+
+
 def data_json(data: Any) -> str:
     """canonical(json_safe(data)), without json_safe's walk in the usual case: a flat dict
     with ASCII text keys whose values are text, numbers, booleans, None or lists of those is
@@ -107,7 +133,7 @@ def data_json(data: Any) -> str:
                 set(map(type, v)) <= _DIRECT for v in data.values() if v.__class__ is list)):
             try:
                 plain_keys = all(map(str.isascii, data))  # TypeError: a key that is not str
-                text = _STRICT.encode(data) if plain_keys else None
+                text = _encode_flat(data) if plain_keys else None
             except (TypeError, ValueError):
                 text = None
             if text is not None and (text.isascii() or _SURROGATE.search(text) is None):
@@ -150,27 +176,8 @@ def build_record(event: Event, artifact: Artifact, extractor: Extractor, host: s
     return record
 
 
-def _has_sparse_runs(f: Any) -> bool:
-    extents = getattr(f, "extents", None)
-    return callable(extents) and any(sparse for _, _, sparse in extents())
-
-
-def _hash_allocated(f: Any) -> tuple[dict[str, str], int]:
-    """Digests of a sparse stream's allocated runs only (a $J is gigabytes of sparse zeros)."""
-    hasher = integrity.MultiHasher()
-    with f.open() as handle:
-        for offset, size, sparse in f.extents():
-            if sparse:
-                continue
-            handle.seek(offset)
-            remaining = size
-            while remaining > 0:
-                chunk = handle.read(min(integrity.CHUNK, remaining))
-                if not chunk:
-                    break
-                hasher.update(chunk)
-                remaining -= len(chunk)
-    return hasher.hexdigests(), hasher.size
+class _Unreadable(Exception):
+    """A file's digests could be had from no reader: it is recorded as unreadable."""
 
 
 class Extraction:
@@ -199,15 +206,33 @@ class Extraction:
         elif severity == "warning":
             self.warnings += 1
 
+    def _limit(self, artifact: Artifact) -> int:
+        # A definition's own max_size (e.g. a streamed $MFT) replaces the general limit.
+        return artifact.max_size or self.options.max_file_size
+
+    def _streamed(self, match: Match) -> bool:
+        """A file parsed from the evidence rather than from memory, and hashed as such."""
+        f = match.file
+        return not getattr(f, "hash_exempt", False) and \
+            BUFFER_LIMIT < f.size <= self._limit(match.artifact)
+
+    def process_all(self, matches: list[Match], evidence: Evidence, volume: Volume,
+                    host: str | None, users: dict[str, str], timezone: str | None) -> None:
+        """Process a volume's matches in order, the large ones hashed ahead of their turn
+        (triage/file_digests.py) while the files before them are parsed."""
+        with HashAhead(volume.tree, matches, self._streamed) as ahead:
+            for match in matches:
+                self.process(match, evidence, volume, host, users, timezone, ahead)
+
     def process(self, match: Match, evidence: Evidence, volume: Volume, host: str | None,
-                 users: dict[str, str], timezone: str | None) -> None:
+                users: dict[str, str], timezone: str | None,
+                ahead: HashAhead | None = None) -> None:
         assert self.store is not None
         artifact, f = match.artifact, match.file
         extractor = self.extractors[artifact.extractor]
         where = {"artifact": artifact.name, "extractor": extractor.name,
                  "evidence": evidence.name, "volume": volume.id, "path": f.path}
-        # A definition's own max_size (e.g. a streamed $MFT) replaces the general limit.
-        limit = artifact.max_size or self.options.max_file_size
+        limit = self._limit(artifact)
         source_row = {"evidence": evidence.name, "volume": volume.id, "path": f.path,
                       "inode": f.inode, "size": f.size, "artifact": artifact.name,
                       "extractor": extractor.name}
@@ -227,16 +252,18 @@ class Extraction:
                     digests: Any = integrity.hash_bytes(content) if len(content) < OVERLAP_MIN \
                         else integrity.hash_bytes_in_background(content)
                     readable: Any = BufferedFile(f, content)
-                elif _has_sparse_runs(f):
-                    digests, allocated = _hash_allocated(f)
+                else:  # streamed: hashed ahead (a Future) where it could be, else here, now
                     readable = f
-                    self.error("read", f"hashes cover the {allocated} allocated bytes of this "
-                               f"{f.size}-byte sparse stream (sparse runs are zeros, not read)",
-                               severity="info", **where)
-                else:
-                    with f.open() as handle:
-                        digests, _ = integrity.hash_stream(handle)
-                    readable = f
+                    if has_sparse_runs(f):
+                        self.error("read", f"hashes cover the {allocated_bytes(f)} allocated "
+                                   f"bytes of this {f.size}-byte sparse stream (sparse runs "
+                                   "are zeros, not read)", severity="info", **where)
+                    ahead_digests = ahead.take(match) if ahead is not None else None
+                    if ahead_digests is not None and not (
+                            ahead_digests.done() and ahead_digests.exception() is not None):
+                        digests = ahead_digests
+                    else:
+                        digests = stream_digests(f)
         except Exception as exc:
             reason = f"cannot read file: {type(exc).__name__}: {exc}"
             self.store.add_source(**source_row, status="unreadable", events=0, error=reason)
@@ -250,9 +277,13 @@ class Extraction:
                        users: dict[str, str], timezone: str | None, where: dict[str, Any],
                        source_row: dict[str, Any], digests: "dict[str, Any] | Future[dict[str, Any]]") -> None:
         """Run one file's extractor and store its events. `digests` may still be computing
-        (a Future, for a file read into memory): the parser starts at once, and its first
-        events wait (at most WAIT_EVENTS of them) until the file's SHA-256, which every event
-        hash includes, is known; so hashing overlaps parsing instead of preceding it."""
+        (a Future: a file read into memory, or a large one hashed ahead): the parser starts at
+        once, and its first events wait (at most WAIT_EVENTS of them) until the file's SHA-256,
+        which every event hash includes, is known; so hashing overlaps parsing instead of
+        preceding it. Should the Future fail, the file is hashed again on a reader of this
+        thread's own (never the parser's handle, whose position it would move); if that
+        fails too, the file is unreadable and none of its events is stored, as when its
+        hashing fails before parsing."""
         assert self.store is not None
         store = self.store
         f = readable
@@ -268,12 +299,23 @@ class Extraction:
         source: dict[str, Any] = {}
         produced = 0
         waiting: list[Event] = []
+        unreadable: list[str] = []
 
         def settle() -> None:
             """The file's digests are needed now: wait for them, make the event hasher."""
             nonlocal digests, hasher
+            if unreadable:
+                raise _Unreadable(unreadable[0])
             if pending is not None:
-                digests = pending.result()
+                try:
+                    digests = pending.result()
+                except Exception:
+                    try:
+                        digests = integrity.hash_bytes(f.content) if isinstance(f, BufferedFile) \
+                            else stream_digests(reader_apart(f, lambda: tree.independent()))
+                    except Exception as exc:
+                        unreadable.append(f"cannot read file: {type(exc).__name__}: {exc}")
+                        raise _Unreadable(unreadable[0]) from None
             source.update({"evidence": evidence.name, "volume": volume.id,
                            "path": clean_text(f.path), "inode": f.inode,
                            "sha256": digests["sha256"]})  # type: ignore[index]
@@ -332,6 +374,8 @@ class Extraction:
                         release()
         except CaseWriteError:
             raise
+        except _Unreadable:
+            pass
         except (Exception, ExtractionTimeout, ExtractionMemoryLimit) as exc:  # isolation: one
             # bad file never stops the run (the limits are BaseExceptions, so that no parser's
             # own `except Exception` swallows them)
@@ -339,8 +383,16 @@ class Extraction:
                 else str(exc)
             if produced:
                 error += f" (after {produced} events, which are kept)"
-        if hasher is None:  # (a limit's signal that cut short even the release)
-            settle()
+        if hasher is None and not unreadable:  # (a limit's signal cut short even the release)
+            try:
+                settle()
+            except _Unreadable:
+                pass
+        if unreadable:  # no reader gave the digests: no event of the file was stored
+            self.store.add_source(**source_row, status="unreadable", events=0,
+                                  error=unreadable[0])
+            self.error("read", unreadable[0], **where)
+            return
         assert isinstance(digests, dict)
         problems = ([error] if error else []) + ctx.errors
         self.store.add_source(**source_row, md5=digests["md5"], sha1=digests["sha1"],

@@ -49,6 +49,7 @@ class LocalFile:
     path: str = ""
     inode: int | None = None  # a host file's inode is not evidence provenance: None unless given
     size: int = 0
+    opens_apart = True  # each open() is an OS handle of its own: two threads may read it at once
 
     def __post_init__(self) -> None:
         st = os.stat(self.local_path)

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.collect import Match, locate
+from triage.collect import Match, find_again
 from triage.extraction import Extraction
 from triage.progress import Reporter
 from triage.sources import Evidence, SourceOptions, Volume, open_evidence
@@ -81,19 +81,16 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     db_path = os.path.join(job.work_dir, f"chunk-{job.number:05d}.sqlite")
     store = CaseStore(db_path, stage_apart=False)  # merged into the case, then deleted
     extraction = Extraction(job.run_options, extractors, job.definition_dirs, store, Reporter())
+    matches = []
     for artifact_name, path, locator in job.tasks:
-        artifact = artifacts[artifact_name]
-        found = None
-        if volume.tree is not None:
-            at = getattr(volume.tree, "file_at", None)
-            found = at(locator, path) if locator is not None and at is not None else None
-            found = found or locate(volume.tree, path)
+        found = find_again(volume.tree, path, locator) if volume.tree is not None else None
         if found is None:
             extraction.error("collect", "file found by the collector is gone in the worker",
                              artifact=artifact_name, evidence=evidence.name, volume=volume.id,
                              path=path)
             continue
-        extraction.process(Match(artifact, found), evidence, volume, job.host, job.users, job.zone)
+        matches.append(Match(artifacts[artifact_name], found))
+    extraction.process_all(matches, evidence, volume, job.host, job.users, job.zone)
     store.flush()
     store.close()
     return ChunkResult(job.number, db_path, dict(extraction.counts), extraction.errors,
