@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `fixtures` is not an installed package
@@ -535,3 +536,47 @@ def test_cli_run_on_a_collected_folder_with_the_image_mft(cli, tmp_path, stream_
     assert all(e["family"] == "filesystem" and e["extractor"] == "usnjrnl"
                and e["timestamp_desc"] == "USN Changed"
                and e["source"]["path"] == f"/$Extend/{stream_name}" for e in events)
+
+
+_names = st.text(st.characters(max_codepoint=127) | st.characters(codec="utf-16", exclude_categories=("Cs",)) | st.sampled_from(
+    ['"', "\\", "\n", "\x00", "\x7f", "日", "\ud800", "\udfff", "é"]), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(_names, st.integers(40, 48), st.integers(0, 2**32 - 1),
+                          st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1),
+                          st.integers(0, 2**32 - 1), st.sampled_from([2, 3])),
+                min_size=1, max_size=12),
+       st.booleans())
+def test_the_data_text_the_extractor_composes_is_the_engines(tmp_path_factory, items,
+                                                            with_mft) -> None:
+    """USN events carry their data's JSON composed by the extractor (the engine's largest
+    per-event cost otherwise): it must be exactly what the engine's encoder writes, whatever
+    the names (quotes, controls, non-ASCII, lone surrogates), flags and numbers; where the
+    extractor does not compose it (renames, non-ASCII text) the engine does."""
+    from triage.extraction import data_json
+
+    tmp_path = tmp_path_factory.mktemp("usn")
+    records = [UsnRecord(name, 100 + n, 1 + n % 3, parent, 3 if parent == 42 else 1,
+                         T0 + n * SECOND, reason, attributes=attributes, source_info=source,
+                         security_id=security, version=version)
+               for n, (name, parent, reason, attributes, source, security, version)
+               in enumerate(items)]
+    events, _ = _extract(tmp_path, build_journal(records),
+                         _mft_file(tmp_path) if with_mft else None)
+    assert len(events) == len(records)
+    for event in events:
+        if event.data_json is not None:
+            assert event.data_json == data_json(event.data)
+        else:
+            plain = [event.data[k] for k in ("file_name", "parent_path")]
+            assert "old_name" in event.data or not all(t.isascii() for t in plain)
+
+
+def test_plain_records_carry_their_data_text(tmp_path):
+    records = [UsnRecord("customers_2026.csv", 100, 2, 42, 3, T0, FILE_CREATE, security_id=263),
+               UsnRecord("Kunden_ä.csv", 101, 2, 42, 3, T0, FILE_CREATE)]
+    events, _ = _extract(tmp_path, build_journal(records), _mft_file(tmp_path))
+    assert events[0].data_json is not None and events[1].data_json is None
+    from triage.extraction import data_json
+    assert events[0].data_json == data_json(events[0].data)

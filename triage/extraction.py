@@ -326,8 +326,8 @@ class Extraction:
 
         def keep(event: Event) -> None:
             nonlocal produced
-            text = None
-            if shares_data:
+            text = event.data_json  # (composed by the extractor itself: see Event)
+            if text is None and shares_data:
                 if event.data is shared[0]:
                     text = shared[1]
                 else:

@@ -69,6 +69,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import hashlib
+import json.encoder
 import re
 import struct
 from collections import OrderedDict
@@ -92,6 +93,7 @@ _V4 = struct.Struct("<IHHQQQQqIIIHH")  # 64 bytes
 _EXTENT = struct.Struct("<qq")
 _U32 = struct.Struct("<I")
 _utf16 = codecs.utf_16_le_decode
+_quote = json.encoder.encode_basestring  # a JSON string, as the engine's encoder writes it
 _HEADERS = (b"\x02\0\0\0", b"\x03\0\0\0", b"\x04\0\0\0")  # major, minor of 2.0, 3.0, 4.0
 
 _ENTRY_MASK = (1 << 48) - 1
@@ -687,13 +689,13 @@ class UsnJournalExtractor(Extractor):
 
     @staticmethod
     def _events(records: Iterator[tuple[int, tuple, bytes, int]], names: Names) -> Iterator[Event]:
-        reason_cache: dict[int, tuple[list[str], str, str]] = {}
+        reason_cache: dict[int, tuple[list[str], str, str, str, str]] = {}
         renames: dict[Any, tuple[str | None, str]] = {}
         path_cache = names.cache
         path = names.path
         last_stamp, last_time = None, None
         mask, directory, delta, latest = _ENTRY_MASK, _DIRECTORY, FILETIME_EPOCH_DELTA, FILETIME_MAX
-        decode = _utf16
+        decode, quote = _utf16, _quote
         for major, fields, buf, pos in records:
             if major == 2:
                 (_, _, _, ref, parent, usn, stamp, reason, source, security, attributes,
@@ -710,7 +712,7 @@ class UsnJournalExtractor(Extractor):
                 decoded = _reason_text(reason)
                 if len(reason_cache) < 4096:
                     reason_cache[reason] = decoded
-            flag_names, flag_text, action = decoded
+            flag_names, flag_text, action, reasons_json, action_json = decoded
             start = pos + name_offset
             name = decode(buf[start: start + name_length], "surrogatepass")[0]
             parent_path = path_cache.get(parent) or path(parent, usn)
@@ -749,12 +751,27 @@ class UsnJournalExtractor(Extractor):
                                    f"{old_parent.rstrip('/')}/{old_name})")
                     if reason & _CLOSE:
                         del renames[ref]
-            yield Event(last_time, "USN Changed", message, data, None)
+            event = Event(last_time, "USN Changed", message, data, None)
+            if len(data) == 15 and name.isascii() and parent_path.__class__ is str and \
+                    parent_path.isascii():  # (no rename keys; text needs no cleaning)
+                event.data_json = (
+                    f'{{"action":{action_json},"attributes":{attributes},"directory":'
+                    f'{"true" if attributes & directory else "false"},"entry":{ref & mask},'
+                    f'"file_name":{quote(name)},"parent_entry":{parent & mask},'
+                    f'"parent_path":{quote(parent_path)},"parent_sequence":{parent >> 48},'
+                    f'"reason_flags":{reason},"reasons":{reasons_json},"security_id":{security},'
+                    f'"sequence":{ref >> 48},"source_info":{source},"usn":{usn},'
+                    f'"version":{major}}}')
+            yield event
 
 
-def _reason_text(reason: int) -> tuple[list[str], str, str]:
+def _reason_text(reason: int) -> tuple[list[str], str, str, str, str]:
+    """A reason mask's flag names, their text, its action; and the JSON of the names and of
+    the action (for the event's data text)."""
     flags = decode_reasons(reason)
-    return flags, ", ".join(flags), action_of(reason)
+    action = action_of(reason)
+    return (flags, ", ".join(flags), action, "[" + ",".join(map(_quote, flags)) + "]",
+            _quote(action))
 
 
 def _other_event(major: int, fields: tuple, buf: bytes, pos: int, names: Names) -> Event:
@@ -769,7 +786,7 @@ def _other_event(major: int, fields: tuple, buf: bytes, pos: int, names: Names) 
         stamp, security, attributes, name = 0, None, None, None
     ref, file_id = _ref128(low, high)
     parent, parent_id = _ref128(plow, phigh)
-    flag_names, flag_text, action = _reason_text(reason)
+    flag_names, flag_text, action, _, _ = _reason_text(reason)
     parent_path = names.path(parent, usn) if parent is not None else f"<file id {parent_id}>"
     if name is not None:
         shown = name
