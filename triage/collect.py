@@ -151,29 +151,51 @@ def _name_patterns(artifact: Artifact) -> list[str]:
     return [last for last in lasts if last.strip("*?")]
 
 
-def find_node(tree: Tree, path: str, directory: bool = False) -> tuple[Any, str] | None:
-    """(node, path as stored) of a file (or a directory) by its path (case-insensitive)."""
+def _is_directory(node: Any) -> bool | None:
+    try:
+        return bool(node.IsDirectory())
+    except Exception:
+        return None
+
+
+def find_node(tree: Tree, path: str, directory: bool | None = False) -> tuple[Any, str] | None:
+    """(node, path as stored) of a file (or a directory; None: either, a directory first) by
+    its path (case-insensitive).
+
+    Where the file system has an index (`tree.lookup`: NTFS), the path is looked up in it;
+    when that finds nothing, folders are listed as before (names compared case-insensitively),
+    but only below the deepest folder of the path that the index does find. Why: a path that
+    is not there (a profile folder of the registry's ProfileList that was never created, such
+    as /Windows/system32/config/systemprofile) was found missing by listing /Windows and
+    System32, thousands of entries, seconds each time."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    node, real, start = None, [], 0
     lookup = getattr(tree, "lookup", None)
     if lookup is not None:
         found = lookup(path)
-        if found is not None:
-            try:
-                if bool(found[0].IsDirectory()) == directory:
-                    return found
-            except Exception:
-                pass
-    node = tree.root()
-    parts = [p for p in path.strip("/").split("/") if p]
-    real: list[str] = []
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        for name, child, is_dir in tree.children(node):
-            if name.lower() == part.lower() and is_dir == (directory or not last):
-                node = child
-                real.append(name)
+        if found is not None and (directory is None or _is_directory(found[0]) == directory):
+            return found
+        for cut in range(len(parts) - 1, 0, -1):  # the deepest folder the index knows
+            above = lookup("/" + "/".join(parts[:cut]))
+            if above is not None and _is_directory(above[0]):
+                node, real, start = above[0], [p for p in above[1].split("/") if p], cut
                 break
-        else:
+    if node is None:
+        node = tree.root()
+    for depth in range(start, len(parts)):
+        part, last = parts[depth].lower(), depth == len(parts) - 1
+        kinds = (True, False) if last and directory is None else (bool(directory) or not last,)
+        hits: dict[bool, tuple[str, Any]] = {}
+        for name, child, is_dir in tree.children(node):  # (sorted by name: the first wins)
+            if is_dir in kinds and is_dir not in hits and name.lower() == part:
+                hits[is_dir] = (name, child)
+                if is_dir == kinds[0]:
+                    break
+        hit = next((hits[kind] for kind in kinds if kind in hits), None)
+        if hit is None:
             return None
+        node = hit[1]
+        real.append(hit[0])
     return node, "/" + "/".join(real)
 
 
@@ -189,7 +211,7 @@ def path_times(tree: Tree, path: str) -> dict[str, Any] | None:
     times = getattr(tree, "times", None)
     if times is None:
         return None
-    found = find_node(tree, path, directory=True) or find_node(tree, path)
+    found = find_node(tree, path, directory=None)
     return times(found[0]) if found else None
 
 

@@ -383,6 +383,7 @@ class DfvfsTree:
         self.fs = resolver.Resolver.OpenFileSystem(fs_spec, resolver_context=ctx)
         self.fs_type = fs_spec.type_indicator
         self.label = self._label()
+        self._stored_folders: dict[str, str] = {}  # lower-case folder path -> as stored
 
     def independent(self) -> "DfvfsTree":
         """This file system opened again in a resolver context of its own, down to its own
@@ -483,12 +484,27 @@ class DfvfsTree:
             return None
         if entry is None:
             return None
+        return entry, self._stored_path(entry, path)
+
+    def _stored_path(self, entry: Any, path: str) -> str:
+        """The path with its names as stored (their case), from the entry up; the folders'
+        are remembered by their lower-case path, for their parent entries are found again
+        by path, one lookup each."""
+        folder = "/" + "/".join(p for p in path.lower().strip("/").split("/")[:-1] if p)
+        known = self._stored_folders.get(folder)
+        if known is not None or folder == "/":
+            return f"{known or ''}/{entry.name}"
         names = []
         current = entry
         while current is not None and current.name:
             names.append(current.name)
             current = current.GetParentFileEntry()
-        return entry, "/" + "/".join(reversed(names))
+        stored = "/" + "/".join(reversed(names))
+        parts = stored.split("/")
+        for depth in range(2, len(parts)):
+            if len(self._stored_folders) < 10_000:
+                self._stored_folders["/".join(parts[:depth]).lower()] = "/".join(parts[:depth])
+        return stored
 
     def stream(self, node: Any, path: str, name: str) -> "DfvfsStreamFile | None":
         """An NTFS alternate data stream of a file (`$UsnJrnl:$J`, `x:Zone.Identifier`)."""
