@@ -8,7 +8,9 @@ Checks, each reported by what differs (not just "failed"):
 2. every stored event: its event_hash recomputed from its fields, its chain link, and the
    timeline order (time, then event hash), so a changed, deleted, inserted or reordered row is
    named by its sequence number;
-3. the chain head and event count against the manifest;
+3. the chain head and event count against the manifest, and the event counts per kind
+   (`event_kinds`, in cases that have it: rules and analyses read only the families it names)
+   against the events;
 4. timeline.jsonl line by line against the store (a changed line is named by line number).
 """
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 
 from triage import integrity
 from triage.incomplete import describe, read_marker
 from triage.manifest import MANIFEST, OUTPUTS, read_manifest
-from triage.store import NO_TIME_SORT, open_readonly, row_to_record
+from triage.store import NO_TIME_SORT, Kind, open_readonly, row_to_record
 from triage.model import Timestamp
 
 MAX_LISTED = 20
@@ -107,8 +110,10 @@ def _verify_store(db_path: str, manifest: dict, result: VerifyResult) -> None:
     expected_seq = 1
     previous: tuple[int, str] | None = None
     listed = [0]
+    kinds: Counter[Kind] = Counter()
     try:
         for row in rows:
+            kinds[row["family"], row["timestamp_desc"], row["extractor"], row["artifact"]] += 1
             seq = row["seq"]
             if seq != expected_seq:
                 _listed(result, listed, f"case.sqlite: event sequence jumps from {expected_seq - 1} "
@@ -138,6 +143,7 @@ def _verify_store(db_path: str, manifest: dict, result: VerifyResult) -> None:
                 link = row["chain_hash"]  # resynchronise to report the next break too
             result.checked_events += 1
             expected_seq += 1
+        _verify_kinds(db, kinds, result)
     except sqlite3.Error as exc:
         result.add(f"case.sqlite: unreadable ({exc})")
     finally:
@@ -150,6 +156,23 @@ def _verify_store(db_path: str, manifest: dict, result: VerifyResult) -> None:
                    f"{timeline['events']}")
     if timeline.get("chain_head") and timeline["chain_head"] != computed_head:
         result.add("chain head differs from manifest.json")
+
+
+def _verify_kinds(db: sqlite3.Connection, counted: Counter[Kind], result: VerifyResult) -> None:
+    """`event_kinds` against the kinds of the stored events (a case from before the table has
+    nothing to check)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                      "AND name = 'event_kinds'").fetchone():
+        return
+    stored: Counter[Kind] = Counter()
+    for *kind, events in db.execute("SELECT family, timestamp_desc, extractor, artifact, events "
+                                    "FROM event_kinds"):
+        stored[tuple(kind)] += events if type(events) is int else float("nan")  # never equal
+    differing = [k for k in sorted(set(stored) | set(counted), key=repr) if stored[k] != counted[k]]
+    if differing:
+        result.add(f"case.sqlite: event_kinds does not match the events for {len(differing)} "
+                   f"kind(s), e.g. {differing[0]}: {stored[differing[0]]} in the table, "
+                   f"{counted[differing[0]]} events (table changed)")
 
 
 def _verify_jsonl(db_path: str, jsonl_path: str, result: VerifyResult) -> None:

@@ -23,6 +23,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from triage.store import event_kinds, rows_by_family
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
   id INTEGER PRIMARY KEY, kind TEXT, vendor TEXT, product TEXT, serial TEXT, vid TEXT, pid TEXT,
@@ -124,11 +126,18 @@ _EVTX_IDENTITY_KEYS = ("SerialNumber", "serial", "DeviceInstanceId", "InstanceId
 _EVTX_WITH_IDENTITY = " OR ".join(f"instr(data, '{json.dumps(k)}:') > 0" for k in _EVTX_IDENTITY_KEYS)
 
 
+_EXTRACTORS = ("registry", "setupapi", "lnk", "jumplist_auto", "jumplist_custom")
+_WANTED = (f"extractor IN ({', '.join(map(repr, _EXTRACTORS))}) "  # (SQL text literals)
+           f"OR (extractor = 'evtx' AND ({_EVTX_WITH_IDENTITY}))")
+
+
 def _events(db: sqlite3.Connection) -> Iterator[tuple[int, dict[str, Any]]]:
-    for row in db.execute("SELECT seq, timestamp, timestamp_desc, extractor, user, message, "
-                          "data FROM events WHERE extractor IN ('registry', 'setupapi', "
-                          "'lnk', 'jumplist_auto', 'jumplist_custom') OR (extractor = 'evtx' "
-                          f"AND ({_EVTX_WITH_IDENTITY})) ORDER BY seq"):
+    """The events a device can be built from, in timeline order. Only the families that hold
+    events of these extractors (the case's event_kinds say which) are read, through the family
+    index: the file-system records, most of a large case, are never visited."""
+    families = {kind[0] for kind in event_kinds(db) if kind[2] in (*_EXTRACTORS, "evtx")}
+    for row in rows_by_family(db, families, "seq, timestamp, timestamp_desc, extractor, user, "
+                              "message, data", _WANTED):
         yield row[0], {"timestamp": row[1], "timestamp_desc": row[2], "extractor": row[3],
                        "user": row[4], "message": row[5], "data": json.loads(row[6])}
 

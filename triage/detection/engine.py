@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from triage.detection.rules import Rule
-from triage.store import NO_TIME_SORT, row_to_record
+from triage.store import NO_TIME_SORT, event_kinds, row_to_record, rows_by_family
 
 MAX_EVENTS_PER_FINDING = 1000
 _NS = 1_000_000_000
@@ -502,8 +502,13 @@ def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterato
     and written to a temporary table with, per rule, one data key it needs. SQLite then hands
     over only the events of a wanted combination whose data text holds such a key: the millions
     of file-system and event-log records no rule looks at never become Python objects. A
-    combination with a NULL column (not written by triage) falls back to reading every event."""
-    combos = db.execute(f"SELECT DISTINCT {', '.join(PREFILTER_COLUMNS)} FROM events").fetchall()
+    combination with a NULL column (not written by triage) falls back to reading every event.
+
+    The combinations come from the case's event_kinds (no pass over the events), and only the
+    families of the wanted ones are read, each through the family index (rows_by_family): the
+    events of a family no rule wants are not even visited (the shipped TRIAGE-DEL-003 wants
+    the file-system family, so a USN journal's records still are)."""
+    combos = [kind[:4] for kind in event_kinds(db)]  # (in PREFILTER_COLUMNS order)
     if any(v is None for combo in combos for v in combo):
         yield from db.execute("SELECT * FROM events ORDER BY seq")
         return
@@ -524,12 +529,13 @@ def _candidate_rows(db: sqlite3.Connection, states: list[_RuleState]) -> Iterato
     db.execute("CREATE INDEX IF NOT EXISTS temp.rule_wanted_key ON rule_wanted "
                "(family, timestamp_desc, extractor, artifact)")
     try:
-        yield from db.execute(
-            "SELECT e.* FROM events e WHERE EXISTS (SELECT 1 FROM temp.rule_wanted w "
+        yield from rows_by_family(
+            db, {row[0] for row in wanted}, "e.*",
+            "EXISTS (SELECT 1 FROM temp.rule_wanted w "
             "WHERE w.family = e.family AND w.timestamp_desc = e.timestamp_desc "
             "AND w.extractor = e.extractor AND w.artifact = e.artifact "
             "AND (w.needle IS NULL OR instr(e.data, w.needle) > 0) "
-            f"AND (w.text IS NULL OR {_TEXT_TEST})) ORDER BY e.seq")
+            f"AND (w.text IS NULL OR {_TEXT_TEST}))")
     finally:
         db.execute("DROP TABLE IF EXISTS temp.rule_wanted")
 
