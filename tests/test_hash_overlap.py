@@ -82,7 +82,8 @@ def test_events_that_waited_are_kept_when_the_parser_fails(tmp_path, monkeypatch
     run.process(extraction.Match(artifact, LocalFile(str(path), "/input.bin")), evidence,
                 volume, None, {}, None)
     store.flush()
-    rows = store.db.execute("SELECT sha256 FROM staging").fetchall()
+    rows = store.db.execute("SELECT f.sha256 FROM staging s JOIN staging_files f "
+                            "ON f.id = s.file").fetchall()
     assert len(rows) == 3 and {r[0] for r in rows} == {hashlib.sha256(content).hexdigest()}
     source = store.db.execute("SELECT status, events, error, sha256 FROM sources").fetchone()
     assert source[0] == "error" and source[1] == 3 and "after 3 events" in source[2]

@@ -81,3 +81,26 @@ def test_worker_chunks_merge_into_the_staging_file(tmp_path) -> None:
     got = [(r["ts"], r["event_hash"]) for r in case.db.execute("SELECT ts, event_hash FROM events ORDER BY seq")]
     assert got == sorted(keys)
     case.close()
+
+
+def test_each_staged_event_keeps_its_own_files_values_through_merges(tmp_path) -> None:
+    """Staged events name their file by a staging_files id: a chunk's ids follow the case's,
+    whichever store added files before or after, and every event gets its own file back."""
+    case = CaseStore(str(tmp_path / "case.sqlite"))
+    _stage(case, list(range(0, 10)))  # inode n: one file per event
+    for number, numbers in enumerate((range(10, 30), range(30, 45))):
+        path = str(tmp_path / f"chunk-{number:05d}.sqlite")
+        chunk = CaseStore(path, stage_apart=False)
+        _stage(chunk, list(numbers))
+        chunk.flush()
+        chunk.close()
+        case.merge(path)
+    _stage(case, list(range(45, 60)))
+    assert case.finalize()[0] == 60
+    rows = case.db.execute("SELECT message, inode, artifact, family, extractor, path "
+                           "FROM events").fetchall()
+    assert sorted(int(m.split()[1]) for m, *_ in rows) == list(range(60))
+    assert all(int(m.split()[1]) == inode and rest == ["A", "f", "x", "/p"]
+               for m, inode, *rest in [tuple(r) for r in rows])
+    assert case.db.execute("SELECT count(*) FROM event_kinds").fetchone()[0] == 1
+    case.close()

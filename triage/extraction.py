@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+import sqlite3
 from collections import Counter
 from concurrent.futures import Future
 from typing import Any
@@ -300,6 +301,7 @@ class Extraction:
         produced = 0
         waiting: list[Event] = []
         unreadable: list[str] = []
+        file: list[Any] = [None]  # the file's staging_files id, once its digests are known
 
         def settle() -> None:
             """The file's digests are needed now: wait for them, make the event hasher."""
@@ -320,6 +322,12 @@ class Extraction:
                            "path": clean_text(f.path), "inode": f.inode,
                            "sha256": digests["sha256"]})  # type: ignore[index]
             hasher = file_hasher(artifact, extractor, host, source)
+            try:
+                file[0] = store.file_id((artifact.name, artifact.family, extractor.name, host,
+                                         source["evidence"], source["volume"], source["path"],
+                                         source["inode"], source["sha256"]))
+            except sqlite3.Error as exc:  # the case, not the artifact: stop the run
+                raise CaseWriteError(f"writing the case failed: {exc}") from exc
 
         shared: list[Any] = [None, None]  # (data, its JSON) of the last event, see shares_data
         shares_data = extractor.shares_data
@@ -335,7 +343,7 @@ class Extraction:
                     shared[:] = event.data, text
             record = build_record(event, artifact, extractor, host, source, hasher, text)
             try:
-                store.add_event(record, event.timestamp.ns if event.timestamp else None)
+                store.add_event(record, event.timestamp.ns if event.timestamp else None, file[0])
             except (ExtractionTimeout, ExtractionMemoryLimit):
                 raise  # a limit's signal that arrived while storing: the file's
             except Exception as exc:  # the case, not the artifact: stop the run
