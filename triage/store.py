@@ -126,6 +126,8 @@ def file_of(record: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def record_to_row(record: dict[str, Any], ts: int | None) -> tuple[Any, ...]:
+    """A record's values for the `events` table (EVENT_COLUMNS), for code that writes finished
+    events directly (tests); staged events go through CaseStore.add_event."""
     src = record["source"]
     return (NO_TIME_SORT if ts is None else ts, record["timestamp"], record["timestamp_desc"],
             record["artifact"], record["family"], record["extractor"], record["message"],
