@@ -8,7 +8,6 @@ file over 4 KiB is streamed from the image, as a $MFT or a large event log is.""
 from __future__ import annotations
 
 import io
-import json
 import sqlite3
 import threading
 import time
@@ -16,18 +15,11 @@ import time
 import pytest
 
 from conftest import FIXTURE_IMAGES, make_recycle_tree
+from test_hash_overlap import _case  # (head, sources, timeline.jsonl) of a case
 from triage import extraction, file_digests
 from triage.sources.image import DfvfsTree
 
 STREAMED_FROM = 4096
-
-
-def _case(case) -> tuple:
-    db = sqlite3.connect(case / "case.sqlite")
-    sources = db.execute("SELECT path, md5, sha1, sha256, status, events, error FROM sources "
-                         "ORDER BY id").fetchall()
-    head = json.loads((case / "manifest.json").read_text())["timeline"]["chain_head"]
-    return head, sources, (case / "timeline.jsonl").read_bytes()
 
 
 def _no_ahead(monkeypatch) -> None:
