@@ -25,7 +25,7 @@ from triage.limits import Deadline, ExtractionMemoryLimit, ExtractionTimeout, Me
 from triage.model import Event, Timestamp
 from triage.progress import Reporter
 from triage.sources import Evidence, Volume
-from triage.store import CaseStore, CaseWriteError
+from triage.store import CaseStore, CaseWriteError, file_values
 from triage.timing import StageTimes
 
 BUFFER_LIMIT = 64 * 1024 * 1024  # files up to this size are read once into memory and parsed there
@@ -323,9 +323,8 @@ class Extraction:
                            "sha256": digests["sha256"]})  # type: ignore[index]
             hasher = file_hasher(artifact, extractor, host, source)
             try:
-                file[0] = store.file_id((artifact.name, artifact.family, extractor.name, host,
-                                         source["evidence"], source["volume"], source["path"],
-                                         source["inode"], source["sha256"]))
+                file[0] = store.file_id(file_values(artifact.name, artifact.family,
+                                                    extractor.name, host, source))
             except sqlite3.Error as exc:  # the case, not the artifact: stop the run
                 raise CaseWriteError(f"writing the case failed: {exc}") from exc
 

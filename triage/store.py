@@ -118,11 +118,17 @@ KINDS_TABLE = ("CREATE TABLE IF NOT EXISTS {table} (family TEXT, timestamp_desc 
                "extractor TEXT, artifact TEXT, events INTEGER)")
 
 
+def file_values(artifact: str, family: str, extractor: str, host: str | None,
+                source: dict[str, Any]) -> tuple[Any, ...]:
+    """The values of a staging_files row (FILE_COLUMNS): what every event of one file shares."""
+    return (artifact, family, extractor, host, source["evidence"], source["volume"],
+            source["path"], source["inode"], source["sha256"])
+
+
 def file_of(record: dict[str, Any]) -> tuple[Any, ...]:
-    """The values of a staging_files row (FILE_COLUMNS) for an event's record."""
-    src = record["source"]
-    return (record["artifact"], record["family"], record["extractor"], record["host"],
-            src["evidence"], src["volume"], src["path"], src["inode"], src["sha256"])
+    """file_values of an event's record."""
+    return file_values(record["artifact"], record["family"], record["extractor"],
+                       record["host"], record["source"])
 
 
 def record_to_row(record: dict[str, Any], ts: int | None) -> tuple[Any, ...]:
@@ -306,7 +312,7 @@ class CaseStore:
         """Move staged events into timeline order with the chain; returns (count, chain head)."""
         self.flush()
         self.db.commit()
-        schema = self._staging.split(".")[0]
+        schema = self._schema
         # The ordered copy reads the staged rows in time order, which is not the order they
         # were written in: a 128 MiB page cache for the staging file (SQLite's default is
         # 2 MiB) turns most of those reads into cache hits (bench-100k's $MFT timeline, 213,000
