@@ -6,9 +6,10 @@ from __future__ import annotations
 from itertools import accumulate
 from typing import Any
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from triage import evtx_fast as ef
+from triage.extractors import evtx
 
 # UTF-16 values: plain text, text needing clean-up (NUL, CR, LF, controls, non-printables),
 # characters outside the BMP (surrogate pairs), and raw bytes that may not decode at all
@@ -60,3 +61,32 @@ def test_compiled_fields_read_each_value_as_its_formatter(values, rng, shuffle):
     assert compiled == expected
     if isinstance(expected, dict):
         assert list(compiled) == list(expected)  # key order is the event's data order
+
+
+# names of listed fields: ordinary ones, keys the event data holds already (kept as field_NAME),
+# field_ names, repeats; values: short texts, over-long texts (cut), lists, ints, None (unset)
+_NAME = st.sampled_from(["TargetUserName", "IpAddress", "channel", "computer", "written_time",
+                         "field_channel", "ScriptBlockText", "LogonType"])
+_FIELD_VALUE = st.one_of(st.none(), st.text(max_size=4), st.integers(),
+                         st.sampled_from(["x" * (evtx._MAX_VALUE_CHARS + 1), "-"]),
+                         st.lists(st.sampled_from(["a", "y" * (evtx._MAX_VALUE_CHARS + 2)]),
+                                  max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@example(["ScriptBlockText", "IpAddress"], {"ScriptBlockText": "s" * (evtx._MAX_VALUE_CHARS + 1),
+                                            "IpAddress": ["y" * (evtx._MAX_VALUE_CHARS + 1)]},
+         set())
+@given(st.lists(_NAME, min_size=1, max_size=8), st.dictionaries(_NAME, _FIELD_VALUE),
+       st.sets(st.sampled_from(sorted(evtx._DATA_KEYS))))
+def test_compiled_fill_puts_what_the_definition_puts(names, values, present):
+    """A catalogue entry's compiled fill gives the same data (keys, order, values) and the same
+    cut list as _fill_slowly, whatever keys the data holds already."""
+    names = tuple(names)
+    results = []
+    for fill in (lambda *a: evtx._fill_slowly(names, *a), evtx._compile_fill(names)):
+        data = {key: "base" for key in sorted(present)}
+        cut: list[str] = []
+        fill(values.get, data, cut)
+        results.append((list(data.items()), cut))
+    assert results[0] == results[1]

@@ -79,6 +79,8 @@ _DAY = 864000000000  # FILETIME ticks in a day
 _EPOCH = date(1601, 1, 1)
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_U32_PAIR = struct.Struct("<II")
 _RECORD = struct.Struct("<4sIQQ")
 _INSTANCE = struct.Struct("<BBII")
 
@@ -654,7 +656,7 @@ class _Values:
         found = self.nested[index]
         if len(found) == 2:
             return found  # type: ignore[return-value]
-        plan, start, sizes, types, nested, offs = found
+        plan, start, sizes, types, nested, offs, _ = found
         values = _Values(self.data, start, offs, sizes, types)
         values.nested = nested
         self.nested[index] = (plan, values)
@@ -1077,7 +1079,10 @@ class _ChunkReader:
             raise Unsupported("template instances nested too deep")
         if pos + 10 > end or data[pos] != 0x0C:
             raise Unsupported("not a template instance (a record without a template)")
-        def_off = _U32.unpack_from(data, pos + 6)[0]
+        # the definition's offset and the four bytes after the instance header: the value
+        # count when the definition is elsewhere (the usual case), in one unpack (in the
+        # chunk: `end` is at most 4 bytes before the record's end)
+        def_off, count = _U32_PAIR.unpack_from(data, pos + 6)
         pos += 10
         template = self.templates.get(def_off)
         if template is None:
@@ -1086,11 +1091,13 @@ class _ChunkReader:
             template = self.parser.template(def_off)
         if def_off == pos:
             pos = def_off + 24 + template.size
+            if pos + 4 > end:
+                raise Unsupported("template values past the record")
+            count = _U32.unpack_from(data, pos)[0]
         elif def_off > pos:
             raise Unsupported("data between a template instance and its definition")
-        if pos + 4 > end:
+        elif pos + 4 > end:
             raise Unsupported("template values past the record")
-        count = _U32.unpack_from(data, pos)[0]
         start = pos + 4 + 4 * count
         if start > end:
             raise Unsupported("template value descriptors past the record")
@@ -1115,14 +1122,16 @@ class _ChunkReader:
         if plan.more:
             plan.check(sizes, data, offs)  # type: ignore[arg-type]
         nested = _NO_NESTED
-        if plan.binxml:
-            nested = {index: self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
-                      for index in plan.binxml}
+        binxml = plan.binxml
+        if binxml:  # (a loop, not a comprehension: no frame of its own before Python 3.12)
+            nested = {}
+            for index in binxml:
+                nested[index] = self.nested(offs[index], sizes[index], depth + 1)  # type: ignore
         return plan, start, sizes, types, nested, offs, after
 
     def nested(self, off: int, size: int, depth: int) -> tuple[Any, ...]:
         """A binary XML value: one template instance, in a fragment or alone (what instance()
-        gives but the offset after it; _child makes it a plan and _Values when read)."""
+        gives; _Values.child makes it a plan and _Values when read)."""
         data = self.data
         if size >= 18 and data[off:off + 4] == b"\x0f\x01\x01\x00":
             start = off + 4
@@ -1134,7 +1143,7 @@ class _ChunkReader:
         after = found[-1]
         if after != off + size and not (after == off + size - 1 and data[after] == 0):
             raise Unsupported("binary XML of another size than its template instance")
-        return found[:-1]
+        return found
 
     def record(self, off: int, size: int, identifier: int, written: int) -> "FastRecord":
         data = self.data
@@ -1144,30 +1153,21 @@ class _ChunkReader:
         plan, start, sizes, types, nested, offs, after = self.instance(off + 28, end, True)
         if after >= end or data[after] != 0x00:
             raise Unsupported("a record whose binary XML does not end after its template")
-        values = _Values(data, start, offs, sizes, types)
-        values.nested = nested
-        return FastRecord(identifier, written, plan, values)
+        return FastRecord(identifier, written, plan, data, start, sizes, types, nested, offs)
 
 
 # --- the neutral record: what the extractor reads, from either path -----------------------------
 
 
-class Details:
-    """A record's values the extractor reads once it keeps the record (from libevtx or from
-    the fast reader): time values, user SID, payload (named fields, unnamed strings, Binary
-    hex), record number, level, computer."""
-
-    __slots__ = ("channel_xml", "created", "system_time", "written", "user_sid", "fields",
-                 "strings", "binary", "identifier", "level", "computer")
-
-    def __init__(self, channel_xml: str | None, created: int | None, system_time: Timestamp | None,
-                 written: int | None, user_sid: str | None, fields: dict[str, Any],
-                 strings: list[str], binary: str | None, identifier: int, level: int,
-                 computer: str | None) -> None:
-        self.channel_xml, self.created, self.system_time = channel_xml, created, system_time
-        self.written, self.user_sid = written, user_sid
-        self.fields, self.strings, self.binary = fields, strings, binary
-        self.identifier, self.level, self.computer = identifier, level, computer
+# A record's values the extractor reads once it keeps the record (from libevtx or from the fast
+# reader), in this order: channel_xml (System/Channel from the XML, libevtx's path only),
+# created (TimeCreated FILETIME), system_time (a Timestamp from the XML text where the FILETIME
+# is unusable), written (the record header's FILETIME), user_sid, fields (named payload
+# values), strings (unnamed EventData values), binary (EventData Binary as hex), identifier,
+# level, computer. A plain tuple: it is made and unpacked once for every record kept.
+Details = tuple[
+    "str | None", "int | None", "Timestamp | None", "int | None", "str | None",
+    dict[str, Any], list[str], "str | None", int, int, "str | None"]
 
 
 def parse_system_time(text: str | None) -> Timestamp | None:
@@ -1188,13 +1188,18 @@ class FastRecord:
     """One record read by the fast reader: what the catalogue needs at once, the rest (the
     payload, the only costly part) when the extractor asks for details()."""
 
-    __slots__ = ("identifier", "written", "plan", "values", "event_id", "provider", "channel")
+    __slots__ = ("identifier", "written", "plan", "data", "start", "sizes", "types", "nested",
+                 "offs", "_values", "event_id", "provider", "channel")
 
-    def __init__(self, identifier: int, written: int, plan: Plan, values: _Values) -> None:
+    def __init__(self, identifier: int, written: int, plan: Plan, data: bytes, start: int,
+                 sizes: tuple[int, ...], types: bytes, nested: dict[int, tuple[Any, ...]],
+                 offs: list[int]) -> None:
+        """The top template instance's values as instance() gives them (a _Values only when
+        the general payload path asks: the usual record never needs one)."""
         self.identifier, self.written = identifier, written
-        self.plan, self.values = plan, values
+        self.plan, self.data, self.start, self.sizes, self.types = plan, data, start, sizes, types
+        self.nested, self.offs, self._values = nested, offs, None
         system = plan.system
-        data, offs, sizes = values.data, values.offs, values.sizes
         self.event_id = system.event_id_unpack(data, offs[system.event_id])[0]
         provider = system.provider
         self.provider = provider if provider is None or provider.__class__ is str else \
@@ -1202,25 +1207,40 @@ class FastRecord:
         # read for every record, as libevtx's accessor is (a string it cannot convert fails it)
         self.channel = _accessor_text(system.channel, data, offs, sizes)
 
+    @property
+    def values(self) -> _Values:
+        values = self._values
+        if values is None:
+            values = self._values = _Values(self.data, self.start, self.offs, self.sizes,
+                                            self.types)
+            values.nested = self.nested  # (the same dict: a child() made is seen by both)
+        return values
+
     def details(self, payload: PayloadReader) -> Details:
         """`payload` is the extractor's reading of an XML tree (its _payload), used on the
         tree this reader builds where the payload is not flat EventData."""
         try:
             system = self.plan.system
-            values = self.values
-            data, offs, sizes = values.data, values.offs, values.sizes
+            data, offs, sizes = self.data, self.offs, self.sizes
             at = system.created
-            created = int.from_bytes(data[offs[at]:offs[at] + 8], "little") if at >= 0 else None
+            created = _U64.unpack_from(data, offs[at])[0] if at >= 0 else None
             at = system.user
             user_sid = _sid(data, offs[at], sizes[at]) if at >= 0 else None
             level = data[offs[system.level]]
             computer = _accessor_text(system.computer, data, offs, sizes)
             at = self.plan.nested_flat
-            flat = values.nested[at][0].flat if at >= 0 else None
+            flat = self.nested[at][0].flat if at >= 0 else None
             if flat is not None and flat.keys is not None:  # the usual payload
-                nested = values.child(at)[1]
-                fields: dict[str, Any] = flat.fields(nested.data, nested.offs,  # type: ignore
-                                                     nested.sizes)
+                found = self.nested[at]
+                if len(found) == 7:  # as instance() gave it: no _Values needed
+                    _, start, nested_sizes, _, _, nested_offs, _ = found
+                    if nested_offs is None:
+                        nested_offs = list(accumulate(nested_sizes, initial=start))
+                else:  # (made into a _Values by an earlier child())
+                    nested = found[1]
+                    nested_offs, nested_sizes = nested.offs, nested.sizes
+                fields: dict[str, Any] = flat.fields(data, nested_offs,  # type: ignore
+                                                     nested_sizes)
                 strings: list[str] = []
                 binary = None
             else:
@@ -1228,8 +1248,8 @@ class FastRecord:
             system_time = None
             if created is not None and (not created or created > _FT_MAX):
                 system_time = parse_system_time(filetime_text(created))
-            return Details(None, created, system_time, self.written, user_sid, fields, strings,
-                           binary, self.identifier, level, computer)
+            return (None, created, system_time, self.written, user_sid, fields, strings, binary,
+                    self.identifier, level, computer)
         except _READ_ERRORS as exc:
             raise Unsupported(f"unexpected {type(exc).__name__} reading a record") from None
 

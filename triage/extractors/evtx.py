@@ -188,10 +188,15 @@ def render(template: str, values: dict[str, Any]) -> str:
 
     Each template is split once into text and names (_compile): rendering runs for every kept
     record, and two regular-expression passes with callbacks cost more than the record."""
+    return _renderer(template)(values)
+
+
+def _renderer(template: str) -> Any:
+    """render() for one template (compiled once)."""
     renderer = _RENDERERS.get(template)
     if renderer is None:
         renderer = _RENDERERS[template] = _compile(template)
-    return renderer(values)
+    return renderer
 
 
 def _render_slowly(template: str, values: dict[str, Any]) -> str:
@@ -207,7 +212,7 @@ def _render_slowly(template: str, values: dict[str, Any]) -> str:
 
 
 _RENDERERS: dict[str, Any] = {}
-_ENTRIES: dict[tuple[Any, ...], Entry | None] = {}  # evtx_catalog.lookup's answers
+_ENTRIES: dict[tuple[Any, ...], "_Kind | None"] = {}  # evtx_catalog.lookup's answers
 _NOT_LOOKED_UP = object()
 
 
@@ -441,27 +446,35 @@ class EvtxExtractor(Extractor):
         provider = view.provider
         channel = view.channel
         key = (provider, event_id) if provider else (None, channel, event_id)
-        entry = _ENTRIES.get(key, _NOT_LOOKED_UP)  # (one lookup per kind of record)
-        if entry is _NOT_LOOKED_UP:
+        kind = _ENTRIES.get(key, _NOT_LOOKED_UP)  # (one lookup per kind of record)
+        if kind is _NOT_LOOKED_UP:
             if len(_ENTRIES) > 10000:
                 _ENTRIES.clear()
-            entry = _ENTRIES[key] = evtx_catalog.lookup(provider, channel, event_id)
-        if entry is None and not everything:
+            found = evtx_catalog.lookup(provider, channel, event_id)
+            kind = _ENTRIES[key] = _Kind(found) if found is not None else None
+        if kind is None and not everything:
             return None
+        entry = kind.entry if kind is not None else None
 
-        details = view.details(_payload)
+        (channel_xml, created, system_time, written_raw, user_sid, fields, strings, binary,
+         identifier, level, computer) = view.details(_payload)
         if not channel:
-            channel = details.channel_xml
-        stamp = _filetime(details.created)
-        if stamp is None:
-            stamp = details.system_time
-        written_raw = details.written
+            channel = channel_xml
+        # (_filetime, inline: this runs for every record)
+        stamp = Timestamp((created - FILETIME_EPOCH_DELTA) * 100, 7) \
+            if created and created <= _MAX_FILETIME else system_time
         written_set = bool(written_raw) and written_raw <= _MAX_FILETIME  # _filetime not None
-        user_sid = details.user_sid
-        fields, strings, binary = details.fields, details.strings, details.binary
         values: dict[str, Any] = {}  # what the catalogue entry reads (none without an entry)
         if entry is not None:
-            if fields:
+            if fields and not entry.keep_all:
+                # {"strings": .., "binary": .., **fields} without the copy: the fields are
+                # this record's own dict, and only keep_all reads them again (below)
+                values = fields
+                if "strings" not in values:
+                    values["strings"] = strings or None
+                if "binary" not in values:
+                    values["binary"] = binary
+            elif fields:
                 values = {"strings": strings or None, "binary": binary, **fields}
             else:
                 values = {"strings": strings or None, "binary": binary}
@@ -471,13 +484,13 @@ class EvtxExtractor(Extractor):
             "channel": channel,
             "provider": provider,
             "event_id": event_id,
-            "record_number": details.identifier,
-            "level": details.level,
-            "computer": details.computer,
+            "record_number": identifier,
+            "level": level,
+            "computer": computer,
             "user_sid": user_sid,
             "recovered": recovered,
         }
-        if damaged and any(first <= details.identifier <= last for first, last in damaged):
+        if damaged and any(first <= identifier <= last for first, last in damaged):
             data["damaged_chunk"] = True
         if stamp is None and written_set:
             stamp = _filetime(written_raw)
@@ -493,20 +506,9 @@ class EvtxExtractor(Extractor):
                 number = _int(values.get(name))
                 if number is not None:
                     values[name] = number
-            desc = render(entry.timestamp_desc, values)
-            message = render(entry.message, values)
-            get = values.get
-            for name in entry.fields:  # the listed values that are set, in the entry's order
-                value = get(name)
-                if value is None:
-                    continue
-                key = name if name not in data else f"field_{name}"
-                if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
-                    data[key] = value  # what _bounded gives it (the usual case, made short)
-                elif name == "ScriptBlockText":
-                    data[key] = value  # already cut to 4 KiB, with its length and hash
-                else:
-                    data[key] = _bounded(value, name, cut)
+            desc = kind.desc(values)  # type: ignore[union-attr]
+            message = kind.message(values)  # type: ignore[union-attr]
+            kind.fill(values.get, data, cut)  # type: ignore[union-attr]  # listed values, in order
             if entry.keep_all:  # then the payload's other fields
                 listed = set(entry.fields)
                 for name in fields:
@@ -517,19 +519,20 @@ class EvtxExtractor(Extractor):
                             _bounded(value, name, cut)
         else:
             desc = "Event Logged"
-            message = self._generic_message(data, fields, strings)
             kept: Any = fields.items()
-            if fields and not binary and data.keys().isdisjoint(fields) and \
-                    all(v.__class__ is str and len(v) <= _MAX_VALUE_CHARS
-                        for v in fields.values()):
+            shown = _plain_shown(fields) if fields and not binary else None
+            if shown is not None and data.keys().isdisjoint(fields):
+                message = _generic_message(data, shown)
                 data.update(fields)  # what the loop below gives such fields, at once
                 kept = ()
-            elif (not fields and strings) or binary:
-                kept = list(kept)
-                if not fields and strings:
-                    kept.append(("strings", strings))
-                if binary:
-                    kept.append(("binary", binary))
+            else:
+                message = self._generic_message(data, fields, strings)
+                if (not fields and strings) or binary:
+                    kept = list(kept)
+                    if not fields and strings:
+                        kept.append(("strings", strings))
+                    if binary:
+                        kept.append(("binary", binary))
             for name, value in kept:
                 key = name if name not in data else f"field_{name}"
                 if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
@@ -539,8 +542,8 @@ class EvtxExtractor(Extractor):
         if cut:
             data["truncated_fields"] = sorted(set(cut))
 
-        user = self._user(entry, values) or ctx.user_for_sid(user_sid)
-        return Event(stamp, desc, message, data, user)
+        user = self._user(entry, values) if entry is not None else None
+        return Event(stamp, desc, message, data, user or ctx.user_for_sid(user_sid))
 
     @staticmethod
     def _user(entry: Entry | None, values: dict[str, Any]) -> str | None:
@@ -551,13 +554,91 @@ class EvtxExtractor(Extractor):
 
     @staticmethod
     def _generic_message(data: dict[str, Any], fields: dict[str, Any], strings: list[str]) -> str:
-        head = f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
-               f"{data['provider'] or '(no provider)'}"
         shown = [f"{k}={v}" if v.__class__ is str else f"{k}={_show(v)}"
                  for k, v in fields.items() if _present(v)] if fields else \
             [s for s in strings if _present(s)]
-        text = _clean(head + (": " + "; ".join(shown) if shown else ""))
-        return text if len(text) < 500 else text[:497] + "..."
+        return _generic_message(data, shown)
+
+
+class _Kind:
+    """A catalogue entry with the code its records run made once: its two templates'
+    renderers and the fill of its listed fields (what would else be looked up for every
+    record)."""
+
+    __slots__ = ("entry", "desc", "message", "fill")
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self.desc = _renderer(entry.timestamp_desc)
+        self.message = _renderer(entry.message)
+        self.fill = _compile_fill(entry.fields)
+
+
+# keys the event data may hold before the listed fields are put (a field of such a name is
+# kept as field_NAME)
+_DATA_KEYS = frozenset({"channel", "provider", "event_id", "record_number", "level", "computer",
+                        "user_sid", "recovered", "damaged_chunk", "time_source", "written_time"})
+
+
+def _fill_slowly(names: tuple[str, ...], get: Any, data: dict[str, Any], cut: list[str]) -> None:
+    """The definition of a compiled fill: each listed name's value that is set, in order,
+    as field_NAME where the data has the name already, bounded (ScriptBlockText is cut by
+    _derive already, with its length and hash)."""
+    for name in names:
+        value = get(name)
+        if value is None:
+            continue
+        key = name if name not in data else f"field_{name}"
+        if value.__class__ is str and len(value) <= _MAX_VALUE_CHARS:
+            data[key] = value  # what _bounded gives it (the usual case, made short)
+        elif name == "ScriptBlockText":
+            data[key] = value
+        else:
+            data[key] = _bounded(value, name, cut)
+
+
+def _compile_fill(names: tuple[str, ...]) -> Any:
+    """_fill_slowly for one catalogue entry's names as straight-line code (it runs for every
+    catalogued record): the clash check kept only for names that can clash (a key above, a
+    field_ name, a name listed twice)."""
+    lines = ["def fill(get, data, cut):"]
+    for name in names:
+        quoted, other = repr(name), repr(f"field_{name}")
+        lines += [f"    v = get({quoted})", "    if v is not None:"]
+        if name in _DATA_KEYS or name.startswith("field_") or names.count(name) > 1:
+            lines.append(f"        k = {quoted} if {quoted} not in data else {other}")
+        else:
+            lines.append(f"        k = {quoted}")
+        lines.append(f"        if v.__class__ is str and len(v) <= {_MAX_VALUE_CHARS}:")
+        lines.append("            data[k] = v")
+        lines.append("        else:")
+        lines.append("            data[k] = v" if name == "ScriptBlockText" else
+                     f"            data[k] = _bounded(v, {quoted}, cut)")
+    lines.append("    return None")
+    scope = {"_bounded": _bounded}
+    exec("\n".join(lines), scope)  # noqa: S102 - code made here from repr()'d names
+    return scope["fill"]
+
+
+def _plain_shown(fields: dict[str, Any]) -> list[str] | None:
+    """The `name=value` parts of an uncatalogued record's message when every field is one
+    text of at most _MAX_VALUE_CHARS (the usual payload, kept in the data as it is), in one
+    pass; else None (the general path)."""
+    shown = []
+    for k, v in fields.items():
+        if v.__class__ is not str or len(v) > _MAX_VALUE_CHARS:
+            return None
+        if v.strip() not in ("", "-"):  # _present(v)
+            shown.append(f"{k}={v}")
+    return shown
+
+
+def _generic_message(data: dict[str, Any], shown: list[str]) -> str:
+    """An uncatalogued record's message: channel, event id, provider and the parts shown."""
+    head = f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
+           f"{data['provider'] or '(no provider)'}"
+    text = _clean(head + (": " + "; ".join(shown) if shown else ""))
+    return text if len(text) < 500 else text[:497] + "..."
 
 
 class _LibevtxView:
@@ -586,9 +667,8 @@ class _LibevtxView:
         else:  # no XML: libevtx's strings are all there is
             fields, binary = {}, None
             strings = _strings(record)
-        return evtx_fast.Details(channel_xml, created, system_time, written, user_sid, fields,
-                                 strings, binary, record.identifier, record.event_level,
-                                 record.computer_name)
+        return (channel_xml, created, system_time, written, user_sid, fields, strings, binary,
+                record.identifier, record.event_level, record.computer_name)
 
 
 class _Failed:
