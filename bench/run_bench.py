@@ -634,6 +634,22 @@ def run_dissect(bin_dir: Path, image: Path, work: Path, tag: str, plugins: str,
     return res
 
 
+def plaso_jsonl_kinds(jsonl: Path) -> tuple[int, Counter]:
+    """psort's JSON lines: how many, and how many of each `data_type/timestamp_desc`."""
+    events, kinds = 0, Counter()
+    with open(jsonl, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            events += 1
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            kinds[f"{ev.get('data_type', '?')}/{ev.get('timestamp_desc', '?')}"] += 1
+    return events, kinds
+
+
 def run_plaso(bin_dir: Path, image: Path, work: Path, tag: str, filter_file: Path | None,
               workers: int | None, parsers: str = PLASO_PARSERS, timeout: float | None = None) -> dict:
     storage, jsonl = work / f"{tag}.plaso", work / f"{tag}.jsonl"
@@ -668,20 +684,7 @@ def run_plaso(bin_dir: Path, image: Path, work: Path, tag: str, filter_file: Pat
         "steps": {"log2timeline": s1, "psort": s2},
         "storage_bytes": storage.stat().st_size if storage.exists() else None,
     }
-    kinds = Counter()
-    events = None
-    if jsonl.exists():
-        events = 0
-        with open(jsonl, encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                events += 1
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    continue
-                kinds[f"{ev.get('data_type', '?')}/{ev.get('timestamp_desc', '?')}"] += 1
+    events, kinds = plaso_jsonl_kinds(jsonl) if jsonl.exists() else (None, Counter())
     res["events"] = events
     res["event_kinds"] = dict(sorted(kinds.items()))
     res["events_by_kind"] = kinds_by_family(res["event_kinds"], PLASO_KINDS)

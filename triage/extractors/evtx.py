@@ -635,10 +635,9 @@ def _plain_shown(fields: dict[str, Any]) -> list[str] | None:
 
 def _generic_message(data: dict[str, Any], shown: list[str]) -> str:
     """An uncatalogued record's message: channel, event id, provider and the parts shown."""
-    text = f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
-           f"{data['provider'] or '(no provider)'}: {'; '.join(shown)}" if shown else \
-        f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
-        f"{data['provider'] or '(no provider)'}"
+    head = f"{data['channel'] or '(no channel)'} event {data['event_id']} from " \
+           f"{data['provider'] or '(no provider)'}"
+    text = f"{head}: {'; '.join(shown)}" if shown else head
     if text.isprintable() and "  " not in text:  # _clean's usual case, without the call
         text = text.strip()[:_MAX_MESSAGE_CHARS]
     else:
