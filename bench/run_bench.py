@@ -536,11 +536,12 @@ def default_plus(extra: str) -> str:
 
 
 def run_triage(triage: Path, image: Path, work: Path, tag: str, only: str | None = ARTIFACTS,
-               timeout: float | None = None) -> dict:
+               timeout: float | None = None, options: list[str] | None = None) -> dict:
     case = work / f"case-{tag}"
     cmd = [str(triage), "run", str(image), "-o", str(case), "--force", "--quiet", "--json"]
     if only:
         cmd += ["--only", only]
+    cmd += options or []
     res = measure(cmd, work, work / f"{tag}.stdout", work / f"{tag}.stderr", CHILD_ENV, timeout)
     summary = {}
     try:
@@ -905,6 +906,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="prefetch-rb: Prefetch and Recycle Bin only (default); default: triage's "
                          "default artifacts, plaso's and dissect's equivalents")
     ap.add_argument("--plaso-parsers", default=None, help="override the scope's plaso parser list")
+    ap.add_argument("--triage-option", action="append", default=[], metavar="OPTION",
+                    help="a `triage run` option for every triage run, e.g. --triage-option=--evtx-all "
+                         "(every event log record, as plaso's winevtx parser gives them)")
     ap.add_argument("--triage-add", default=None, metavar="NAMES",
                     help="with --scope default: run triage on its default artifacts plus these "
                          "(comma-separated, e.g. NtfsFileSystemTimeline for a like-for-like $MFT)")
@@ -1046,7 +1050,8 @@ def main(argv: list[str] | None = None) -> int:
                 tag = f"{config}-{rep}"
                 load = os.getloadavg()[0]
                 if config == "triage":
-                    res = run_triage(args.triage, image, work, tag, only, timeouts.get(config))
+                    res = run_triage(args.triage, image, work, tag, only, timeouts.get(config),
+                                     args.triage_option)
                 elif config == "dissect":
                     res = run_dissect(dissect_dir, image, work, tag, dissect_plugins, timeouts.get(config))
                 else:
