@@ -1201,21 +1201,11 @@ class FastRecord:
         self.nested, self.offs, self._values = nested, offs, None
         system = plan.system
         self.event_id = system.event_id_unpack(data, offs[system.event_id])[0]
-        # _accessor_text's usual case inline (a value whose text is known): it runs twice for
-        # every record
         provider = system.provider
-        if provider is not None and provider.__class__ is not str:
-            off = offs[provider]
-            text = _NAMES.get(data[off:off + sizes[provider]], _MISS)
-            provider = text if text is not _MISS else _accessor_text(provider, data, offs, sizes)
-        self.provider = provider
+        self.provider = provider if provider is None or provider.__class__ is str else \
+            _accessor_text(provider, data, offs, sizes)
         # read for every record, as libevtx's accessor is (a string it cannot convert fails it)
-        channel = system.channel
-        if channel.__class__ is not str:
-            off = offs[channel]
-            text = _NAMES.get(data[off:off + sizes[channel]], _MISS)
-            channel = text if text is not _MISS else _accessor_text(channel, data, offs, sizes)
-        self.channel = channel or None
+        self.channel = _accessor_text(system.channel, data, offs, sizes)
 
     @property
     def values(self) -> _Values:

@@ -526,7 +526,7 @@ class EvtxExtractor(Extractor):
                 data.update(fields)  # what the loop below gives such fields, at once
                 kept = ()
             else:
-                message = self._generic_message(data, fields, strings)
+                message = _generic_message(data, _shown(fields, strings))
                 if (not fields and strings) or binary:
                     kept = list(kept)
                     if not fields and strings:
@@ -542,8 +542,8 @@ class EvtxExtractor(Extractor):
         if cut:
             data["truncated_fields"] = sorted(set(cut))
 
-        user = self._user(entry, values) if entry is not None else None
-        return Event(stamp, desc, message, data, user or ctx.user_for_sid(user_sid))
+        user = self._user(entry, values) or ctx.user_for_sid(user_sid)
+        return Event(stamp, desc, message, data, user)
 
     @staticmethod
     def _user(entry: Entry | None, values: dict[str, Any]) -> str | None:
@@ -552,12 +552,6 @@ class EvtxExtractor(Extractor):
         value = values.get(entry.user)
         return str(value) if _present(value) else None
 
-    @staticmethod
-    def _generic_message(data: dict[str, Any], fields: dict[str, Any], strings: list[str]) -> str:
-        shown = [f"{k}={v}" if v.__class__ is str else f"{k}={_show(v)}"
-                 for k, v in fields.items() if _present(v)] if fields else \
-            [s for s in strings if _present(s)]
-        return _generic_message(data, shown)
 
 
 class _Kind:
@@ -620,10 +614,18 @@ def _compile_fill(names: tuple[str, ...]) -> Any:
     return scope["fill"]
 
 
+def _shown(fields: dict[str, Any], strings: list[str]) -> list[str]:
+    """The parts of an uncatalogued record's message: `name=value` of each field that is
+    set, else the unnamed strings that are."""
+    if fields:
+        return [f"{k}={v}" if v.__class__ is str else f"{k}={_show(v)}"
+                for k, v in fields.items() if _present(v)]
+    return [s for s in strings if _present(s)]
+
+
 def _plain_shown(fields: dict[str, Any]) -> list[str] | None:
-    """The `name=value` parts of an uncatalogued record's message when every field is one
-    text of at most _MAX_VALUE_CHARS (the usual payload, kept in the data as it is), in one
-    pass; else None (the general path)."""
+    """_shown(fields, []) in one pass when every field is one text of at most
+    _MAX_VALUE_CHARS (the usual payload, kept in the data as it is); else None."""
     shown = []
     for k, v in fields.items():
         if v.__class__ is not str or len(v) > _MAX_VALUE_CHARS:
