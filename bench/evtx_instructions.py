@@ -16,6 +16,8 @@ from triage.extractors import ExtractionContext
 from triage.extractors.evtx import EvtxExtractor
 from triage.files import LocalFile
 
+from parsers_bench import tune_gc
+
 LOG = Path(__file__).resolve().parent / "work" / "parsers" / "bench-100000.evtx"
 
 
@@ -25,6 +27,7 @@ def main() -> None:
     ap.add_argument("events", type=int, help="stop after this many events")
     ap.add_argument("--log", type=Path, default=LOG, help="built by parsers_bench.py --only evtx")
     args = ap.parse_args()
+    tune_gc()  # as `triage run` does
     ctx = ExtractionContext(options={"evtx_all": args.mode == "all"})
     events = EvtxExtractor().extract(LocalFile(str(args.log), path="/bench.evtx"), ctx)
     print(sum(1 for _ in itertools.islice(events, args.events)))

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from triage import __version__, integrity
+from triage import __version__, gc_policy, integrity
 from triage.artifacts import (Artifact, DefinitionError, builtin_dirs, for_volume,
                               load_definitions, select)
 from triage.collect import find_files, find_node
@@ -204,6 +204,7 @@ class Run:
                 for v in evidence.processable()):
             raise EvidenceError(f"{self.options.evidence}: no partition table or file system that "
                                 "triage can read, and not a file that any artifact definition names")
+        gc_policy.tune_for_extraction()  # (what start-up made, the evidence opened: frozen)
         work = self._work_dir()
         try:
             summary = self._execute(work, evidence, artifacts, started, clock)

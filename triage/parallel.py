@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage import gc_policy
 from triage.collect import Match, find_again
 from triage.extraction import Extraction
 from triage.progress import Reporter
@@ -73,6 +74,7 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     from triage.extractors import load_extractors
 
     volume = _volume(job)
+    gc_policy.tune_for_extraction()  # as the main process does (once per worker)
     evidence = _EVIDENCE[(job.evidence_path, repr(job.source_options))]
     artifacts = {a.name: a for a in load_definitions(job.run_options.artifact_dirs)}
     classes = load_extractors().extractors
