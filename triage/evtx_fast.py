@@ -753,6 +753,7 @@ class Plan:
         self.sized = _sized_reader(count, tuple(fixed), tuple(sorted(set(self.even))))
         self.more = bool(self.multiple or self.size_t or self.quoted)
         self.binxml = sorted(set(self.binxml))
+        self.offs_needed = top or self.more or bool(self.binxml)  # see _ChunkReader.instance
         self.system = _SystemPlan(template.root, types) if top else None
         # a nested document: flat EventData or the general evaluation (None)
         self.flat = None if top else _flat_eventdata(template.root, types)
@@ -936,26 +937,13 @@ def _string_runs(reads: list[tuple[int, Any]]) -> list[list[int]]:
     return [run for run in runs if len(run) > 1]
 
 
-def _decoded_run(raw: bytes) -> str | None:
-    """A run of UTF-16 values as one text, when every value of it is its own slice of it: no
-    character needs cleaning (no NUL, CR, LF or other control) and none is a surrogate pair
-    (one character from four bytes would shift the slices); else None."""
-    try:
-        text = _DECODE16(raw, None, True)[0]
-    except UnicodeDecodeError:
-        return None  # the values one by one say which (and fail as libevtx does)
-    if len(text) * 2 != len(raw) or not text.isprintable():
-        return None
-    return text
-
-
 def _compiled_fields(keys: tuple[str, ...], reads: list[tuple[int, Any]]
                      ) -> Callable[[bytes, list[int], Any], dict[str, Any]]:
     """The fields of flat EventData of one value each, in document order, as straight-line
     code for one plan (it runs for every kept record): each value read by its formatter,
-    except runs of UTF-16 values, decoded at once and sliced where _decoded_run allows (else
-    one by one). Equal to one formatter call per value (tests/test_evtx_compiled.py)."""
-    names = {"_decoded_run": _decoded_run}
+    except runs of UTF-16 values, decoded at once and sliced where that gives the same texts
+    (else one by one). Equal to one formatter call per value (tests/test_evtx_compiled.py)."""
+    names: dict[str, Any] = {"_DECODE16": _DECODE16}
     lines = ["def fields(data, o, s):"]
     runs = {run[0]: run for run in _string_runs(reads)}
     done: set[int] = set()
@@ -968,7 +956,18 @@ def _compiled_fields(keys: tuple[str, ...], reads: list[tuple[int, Any]]
             lines.append(f"    v{at} = f{at}(data, o[{index}], s[{index}])")
             continue
         first, last = reads[run[0]][0], reads[run[-1]][0]
-        lines.append(f"    t = _decoded_run(data[o[{first}]:o[{last}] + s[{last}]])")
+        # the run as one text when every value of it is its own slice of it: no character
+        # needs cleaning (no NUL, CR, LF or other control) and none is a surrogate pair (one
+        # character from four bytes would shift the slices); else (t None) the values one by
+        # one, which say which fails, as libevtx does. Inline: a call for each run of each
+        # record cost more than this body.
+        lines.append(f"    r = data[o[{first}]:o[{last}] + s[{last}]]")
+        lines.append("    try:")
+        lines.append("        t = _DECODE16(r, None, True)[0]")
+        lines.append("    except UnicodeDecodeError:")
+        lines.append("        t = None")
+        lines.append("    if t is not None and (len(t) * 2 != len(r) or not t.isprintable()):")
+        lines.append("        t = None")
         lines.append("    if t is not None:")
         lines.append("        p = 0")
         for position in run:
@@ -1131,8 +1130,7 @@ class _ChunkReader:
             plan = plans[types] = Plan(template, types, top)
         # with what libfwevt checks as it reads the values (it fails the record otherwise)
         sizes, after = plan.sized(data, pos + 4, start, end)
-        offs = list(accumulate(sizes, initial=start)) if top or plan.more or plan.binxml \
-            else None
+        offs = list(accumulate(sizes, initial=start)) if plan.offs_needed else None
         if plan.more:
             plan.check(sizes, data, offs)  # type: ignore[arg-type]
         nested = _NO_NESTED
