@@ -1,12 +1,14 @@
 """Results of a plaso run that finished outside run_bench.py, from the files it left.
 
 Why: plaso on bench-1m takes longer than a working session (log2timeline about an hour,
-psort about two). run_bench.py ends a run at its `--timeout`, which leaves only a lower bound;
-a run whose run_bench.py process was stopped while `/usr/bin/time -v` and plaso went on
-finishes on its own, and its `.l2t.time` / `.psort.time` reports and JSONL are all there is
-to read. This script reads them (CPU = user + system of each step, wall = time -v's elapsed,
-events and kinds from the JSONL, counted as run_bench.py counts them) and writes
-`bench/results/<date>-<tag>.json` and `.md` beside a triage result of run_bench.py.
+psort over four hours), and a session's end stops every process it started, run_bench.py's
+and plaso's alike. Run psort by hand under `/usr/bin/time -v` and `timeout` (so that it ends
+before the session does and its report is written), then read its `.l2t.time` /
+`.psort.time` reports and JSONL here: CPU = user + system of each step, wall = time -v's
+elapsed, events and kinds from the JSONL, counted as run_bench.py counts them. A step that
+ended at its time limit (exit status 124) makes plaso's figures and the ratios lower bounds,
+and the result says so. Writes `bench/results/<date>-<image>-plaso-finished-<tag>.json` and
+`.md` beside a triage result of run_bench.py.
 
     .venv/bin/python bench/plaso_finished.py bench/work/runs/bench-1m-raw-default-s6-plaso \\
         --triage bench/results/2026-11-23-bench-1m-raw-default-s6-triage-mft.json --tag s6
@@ -70,7 +72,10 @@ def main() -> int:
            "triage_result": str(args.triage),
            "triage": {k: triage.get(k) for k in ("wall_s", "cpu_s", "tree_peak_rss_kib", "events",
                                                  "loadavg_1m_before")},
-           "ratios_plaso_over_triage": ratios}
+           "ratios_plaso_over_triage": ratios,
+           # a step ended early (e.g. psort run under `timeout`, exit 124): plaso's time and
+           # so the ratios are at least these; its events are those written before the end
+           "ratios_are_lower_bounds": not plaso["complete"]}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(out, indent=1) + "\n")
     lines = [f"# plaso (finished outside run_bench.py) beside triage: {triage_result['image']['name']}", "",
@@ -82,7 +87,13 @@ def main() -> int:
                  f"{plaso['max_rss_kib'] / 1024:,.0f} | {events:,} | {plaso['complete']} |")
     lines.append(f"| triage ({args.triage.name}) | {triage['wall_s']:,.0f} | {triage['cpu_s']:,.0f} | "
                  f"{triage['tree_peak_rss_kib'] / 1024:,.0f} (tree) | {triage['events']:,} | |")
-    lines += ["", f"plaso / triage: **{ratios['cpu']}x CPU**, **{ratios['wall']}x wall**.", "",
+    bound = "" if plaso["complete"] else ">= "
+    lines += ["", f"plaso / triage: **{bound}{ratios['cpu']}x CPU**, **{bound}{ratios['wall']}x wall**."]
+    if not plaso["complete"]:
+        lines += ["", "plaso did not finish (a step's exit status is not 0: ended at a time limit or "
+                  "failed): its times, and so the ratios, are lower bounds; its events are those "
+                  "it wrote before the end."]
+    lines += ["",
               "| kind | plaso events | triage events |", "|---|---|---|"]
     tri_kinds = triage.get("events_by_kind") or {}
     for kind in sorted(set(plaso["events_by_kind"]) | set(tri_kinds)):
