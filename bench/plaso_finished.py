@@ -6,8 +6,8 @@ and plaso's alike. Run psort by hand under `/usr/bin/time -v` and `timeout` (so 
 before the session does and its report is written), then read its `.l2t.time` /
 `.psort.time` reports and JSONL here: CPU = user + system of each step, wall = time -v's
 elapsed, events and kinds from the JSONL, counted as run_bench.py counts them. A step that
-ended at its time limit (exit status 124) makes plaso's figures and the ratios lower bounds,
-and the result says so. Writes `bench/results/<date>-<image>-plaso-finished-<tag>.json` and
+ended early (exit status 124 at `timeout`'s limit, or ended by a signal) makes plaso's
+figures and the ratios lower bounds, and the result says so. Writes `bench/results/<date>-<image>-plaso-finished-<tag>.json` and
 `.md` beside a triage result of run_bench.py.
 
     .venv/bin/python bench/plaso_finished.py bench/work/runs/bench-1m-raw-default-s6-plaso \\
@@ -28,6 +28,8 @@ _CPU = re.compile(r"(User|System) time \(seconds\): ([\d.]+)")
 _WALL = re.compile(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)")
 _RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 _EXIT = re.compile(r"Exit status: (\d+)")
+# GNU time's first line when the command ended by a signal (its "Exit status" is then 0)
+_SIGNAL = re.compile(r"Command terminated by signal (\d+)")
 
 
 def time_report(path: Path) -> dict:
@@ -39,11 +41,12 @@ def time_report(path: Path) -> dict:
     seconds = 0.0
     for part in wall.group(1).split(":"):
         seconds = seconds * 60 + float(part)
-    rss, status = _RSS.search(text), _EXIT.search(text)
+    rss, status, signal = _RSS.search(text), _EXIT.search(text), _SIGNAL.search(text)
     return {"cpu_s": round(sum(float(v) for _, v in _CPU.findall(text)), 2),
             "wall_s": round(seconds, 2),
             "max_rss_kib": int(rss.group(1)) if rss else None,
-            "exit_status": int(status.group(1)) if status else None}
+            "exit_status": None if signal or status is None else int(status.group(1)),
+            "signal": int(signal.group(1)) if signal else None}
 
 
 def main() -> int:
@@ -82,7 +85,8 @@ def main() -> int:
              "| tool | wall s | CPU s | max RSS MiB (one process) | events | complete |", "|---|---|---|---|---|---|"]
     for step, s in steps.items():
         lines.append(f"| plaso {step} | {s['wall_s']:,.0f} | {s['cpu_s']:,.0f} | "
-                     f"{(s['max_rss_kib'] or 0) / 1024:,.0f} | | exit {s['exit_status']} |")
+                     f"{(s['max_rss_kib'] or 0) / 1024:,.0f} | | "
+                     + (f"ended by signal {s['signal']} |" if s["signal"] else f"exit {s['exit_status']} |"))
     lines.append(f"| plaso, both steps | {plaso['wall_s']:,.0f} | {plaso['cpu_s']:,.0f} | "
                  f"{plaso['max_rss_kib'] / 1024:,.0f} | {events:,} | {plaso['complete']} |")
     lines.append(f"| triage ({args.triage.name}) | {triage['wall_s']:,.0f} | {triage['cpu_s']:,.0f} | "
@@ -90,7 +94,7 @@ def main() -> int:
     bound = "" if plaso["complete"] else ">= "
     lines += ["", f"plaso / triage: **{bound}{ratios['cpu']}x CPU**, **{bound}{ratios['wall']}x wall**."]
     if not plaso["complete"]:
-        lines += ["", "plaso did not finish (a step's exit status is not 0: ended at a time limit or "
+        lines += ["", "plaso did not finish (a step ended at a time limit, by a signal, or "
                   "failed): its times, and so the ratios, are lower bounds; its events are those "
                   "it wrote before the end."]
     lines += ["",
