@@ -5,11 +5,11 @@ record's values, its event's data dict, tuples) and next to no reference cycles,
 reference counting frees almost all of them. CPython's cyclic collector nevertheless walks
 the young containers after every 700 allocations, and the whole heap (every imported module,
 dfVFS's and the artifact catalogues' objects) again and again as it grows: on the 1-million
-record bench image it spent 3 % of the run's CPU time and found next to nothing (measured with
-gc.callbacks; bench/README.md "Session 7"). Freezing what start-up made (it lives until the
+record bench image it spent 2.7 % of the run's CPU time and found next to nothing (measured
+with gc.callbacks; bench/README.md "Session 7"). Freezing what start-up made (it lives until the
 process ends anyway) and collecting young containers every 50,000 allocations instead keeps
 the collector for what it is for, cycles, at a fraction of the cost. Cycles are still
-collected; they only wait a little longer, which bounds the memory they hold to a few MiB.
+collected; they only wait a little longer (at most 50,000 containers: about ten MiB).
 """
 from __future__ import annotations
 
