@@ -51,7 +51,7 @@ def test_cycles_still_collected() -> None:
 
 
 def test_a_run_applies_them(tmp_path: Path) -> None:
-    """The engine tunes the collector before extraction (the shipped fixture image)."""
+    """The engine tunes the collector as a run starts (the shipped fixture image)."""
     image = ROOT / "fixtures" / "images" / "win-mbr.raw"
     found = _python(
         "import gc, json\n"

@@ -190,6 +190,9 @@ class Run:
     def execute(self) -> RunSummary:
         started = utc_now()
         clock = time.monotonic()
+        # before this run opens anything: what is frozen never goes, and a batch worker runs
+        # one image after another in one process
+        gc_policy.tune_for_extraction()
         self.times = times = StageTimes()
         with times.stage("definitions and rules"):
             artifacts = self._definitions()
@@ -204,7 +207,6 @@ class Run:
                 for v in evidence.processable()):
             raise EvidenceError(f"{self.options.evidence}: no partition table or file system that "
                                 "triage can read, and not a file that any artifact definition names")
-        gc_policy.tune_for_extraction()  # (what start-up made, the evidence opened: frozen)
         work = self._work_dir()
         try:
             summary = self._execute(work, evidence, artifacts, started, clock)
