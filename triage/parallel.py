@@ -73,8 +73,8 @@ def extract_chunk(job: ChunkJob) -> ChunkResult:
     from triage.artifacts import load_definitions
     from triage.extractors import load_extractors
 
+    gc_policy.tune_for_extraction()  # as the main process does: once, before evidence opens
     volume = _volume(job)
-    gc_policy.tune_for_extraction()  # as the main process does (once per worker)
     evidence = _EVIDENCE[(job.evidence_path, repr(job.source_options))]
     artifacts = {a.name: a for a in load_definitions(job.run_options.artifact_dirs)}
     classes = load_extractors().extractors
