@@ -712,7 +712,7 @@ class Plan:
         self.types = types
         count = len(types)
         fixed: list[tuple[int, int]] = []
-        self.even: list[int] = []
+        even: list[int] = []
         self.multiple: list[tuple[int, int]] = []
         self.size_t: list[int] = []
         self.binxml: list[int] = []
@@ -735,7 +735,7 @@ class Plan:
                     raise Unsupported(f"array type 0x{vtype:02x} where libevtx fails or differs")
                 base = vtype & 0x7F
                 if base == STRING:
-                    self.even.append(sub.index)
+                    even.append(sub.index)
                 elif base != ANSI:
                     self.multiple.append((sub.index, _TYPES[base][0]))
             elif vtype in _TYPES:
@@ -743,14 +743,14 @@ class Plan:
                 if width:
                     fixed.append((sub.index, width))
                 elif vtype == STRING:
-                    self.even.append(sub.index)
+                    even.append(sub.index)
                 elif vtype == SIZE_T:
                     self.size_t.append(sub.index)
                 if in_attr and vtype in _TEXT_TYPES:
                     self.quoted.append(sub.index)
             else:
                 raise Unsupported(f"value type 0x{vtype:02x}")
-        self.sized = _sized_reader(count, tuple(fixed), tuple(sorted(set(self.even))))
+        self.sized = _sized_reader(count, tuple(fixed), tuple(sorted(set(even))))
         self.more = bool(self.multiple or self.size_t or self.quoted)
         self.binxml = sorted(set(self.binxml))
         self.offs_needed = top or self.more or bool(self.binxml)  # see _ChunkReader.instance

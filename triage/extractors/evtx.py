@@ -562,7 +562,6 @@ class EvtxExtractor(Extractor):
         return str(value) if _present(value) else None
 
 
-
 class _Kind:
     """A catalogue entry with the code its records run made once: its two templates'
     renderers and the fill of its listed fields (what would else be looked up for every
